@@ -1,0 +1,59 @@
+# The README's commands. Every target works on a fresh clone: the first one
+# that needs Python creates .venv, installs the pinned environment and the
+# project with all extras, and registers the project's Jupyter kernel.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+WB     := $(VENV)/bin/workbench
+KERNEL := cds-workbench
+STAMP  := $(VENV)/.installed
+RAW    := data/raw/thai_nguyen_synthetic
+
+.DEFAULT_GOAL := help
+.PHONY: help install run generate ingest test lint format lab lock clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e ".[all]"
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "CĐS workbench (Python 3)"
+	@touch $@
+
+install: $(STAMP)  ## Create or update the local environment (.venv) and the project kernel
+
+run: $(STAMP)  ## The main job: generate the synthetic province if missing, ingest it, print a summary
+	$(WB) generate --if-missing --out $(RAW)
+	$(WB) ingest $(RAW)
+
+generate: $(STAMP)  ## Regenerate the synthetic province (data/raw/thai_nguyen_synthetic)
+	$(WB) generate --out $(RAW)
+
+ingest: $(STAMP)  ## Ingest data/raw/thai_nguyen_synthetic into data/processed
+	$(WB) ingest $(RAW)
+
+lint: $(STAMP)  ## ruff over the code
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+test: lint  ## The whole test suite (ruff, then pytest)
+	$(PY) -m pytest
+
+format: $(STAMP)  ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks
+
+lab: $(STAMP)  ## JupyterLab on the project kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+lock: $(STAMP)  ## Rebuild requirements.lock from pyproject.toml (needs the package index)
+	$(PY) -m pip install --quiet uv==0.13.8
+	$(VENV)/bin/uv pip compile pyproject.toml --extra real --extra notebooks --extra dev \
+	  --python-version 3.11 --no-header --annotation-style line -o requirements.lock
+
+clean:  ## Remove the environment and everything generated
+	rm -rf $(VENV) data/processed/*.parquet data/processed/*.duckdb data/processed/*.json reports/*/
