@@ -1,2 +1,148 @@
-def main():
-    pass
+"""The ``workbench`` command (also ``python -m analysis``). Thin: no logic of its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from analysis import __version__
+
+app = typer.Typer(
+    name="workbench",
+    help="CĐS workbench: monitor and evaluate digital transformation in schools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    )
+
+
+def _track(progress: Progress, description: str):
+    def wrap(items):
+        items = list(items)
+        yield from progress.track(items, total=len(items), description=description)
+
+    return wrap
+
+
+@app.command()
+def version() -> None:
+    """Print the workbench version."""
+    console.print(__version__)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for the raw files")] = None,  # type: ignore[assignment]
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 20250601,
+    profile: Annotated[
+        str, typer.Option(help="Realism flaws: clean, realistic (default data) or messy")
+    ] = "realistic",
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing when the folder already has data")
+    ] = False,
+) -> None:
+    """Generate the synthetic Thái Nguyên province (raw Excel reports + truth.json)."""
+    from analysis import paths, synth
+
+    out = out or paths.default_raw_dataset()
+    if if_missing and (out / "truth.json").is_file():
+        console.print(f"Synthetic province already in {out} (use `workbench generate` to rebuild)")
+        return
+    if profile not in synth.PROFILES:
+        errors.print(f"[red]unknown profile {profile!r}[/red]; expected one of {', '.join(synth.PROFILES)}")
+        raise typer.Exit(2)
+    with errors.status("Generating the synthetic province…"):
+        province = synth.generate(seed=seed, profile=profile)
+        written = synth.write(province, out)
+    console.print(
+        f"Synthetic Thái Nguyên province (seed {seed}, profile {profile}): "
+        f"{province.truth['n_schools']} schools, school years "
+        f"{province.truth['school_years'][0]} to {province.truth['school_years'][-1]}"
+    )
+    for path in written:
+        console.print(f"  wrote {path}")
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A raw file or folder (xlsx, csv)")],
+    out: Annotated[
+        Path, typer.Option(help="Folder for Parquet + DuckDB (default data/processed)")
+    ] = None,  # type: ignore[assignment]
+    check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing")] = False,
+) -> None:
+    """Read raw school reports into validated tables (Parquet + DuckDB)."""
+    from analysis import ingest as ingest_module
+
+    try:
+        with _progress() as progress:
+            result = ingest_module.ingest(
+                path, out_dir=out, write=not check, progress=_track(progress, "Reading files")
+            )
+    except ingest_module.IngestError as exc:
+        errors.print("Ingest stopped:", style="bold red", end=" ")
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    _print_summary(result)
+
+
+def _print_summary(result) -> None:
+    tables = result.tables
+    panel = tables.get("panel")
+    summary = Table(title="Ingest summary", show_header=True, header_style="bold")
+    summary.add_column("table")
+    summary.add_column("input rows", justify="right")
+    summary.add_column("accepted", justify="right")
+    summary.add_column("rejected", justify="right")
+    for table, rows in result.input_rows.items():
+        if rows or table in tables:
+            summary.add_row(
+                table, str(rows), str(result.accepted_rows(table)), str(result.rejected_rows(table))
+            )
+    console.print(summary)
+    if "schools" in tables:
+        console.print(f"Schools in the register: {len(tables['schools'])}")
+    if panel is not None and len(panel):
+        years = sorted(panel["school_year"].unique())
+        console.print(
+            f"School years: {', '.join(years)}; schools reporting: {panel['school_id'].nunique()}"
+        )
+    if len(result.rejects):
+        top = result.rejects.groupby("rule").size().sort_values(ascending=False)
+        console.print("Rejected by rule: " + ", ".join(f"{k} {v}" for k, v in top.items()))
+    for warning in result.warnings[:10]:
+        console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
+    if len(result.warnings) > 10:
+        console.print(f"[yellow]… and {len(result.warnings) - 10} more warnings[/yellow]")
+    if result.out_dir:
+        console.print(
+            f"Tables: {result.out_dir}/*.parquet; SQL: {result.out_dir}/workbench.duckdb; "
+            f"rejects with reasons: {result.out_dir}/rejects.parquet"
+        )
+    else:
+        console.print("Checked only (--check): nothing written.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``workbench`` console script."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="workbench")

@@ -186,7 +186,7 @@ def pandera_schema(table: str, *, unique: bool = True) -> pa.DataFrameSchema:
     checks: list[pa.Check] = []
     if table == "panel":
         for rule in rules():
-            checks.append(pa.Check(rule.holds, name=rule.id, error=rule.en))
+            checks.append(pa.Check(rule.holds, name=rule.id))
     keys = {
         "panel": ["school_id", "year"],
         "schools": ["school_id"],

@@ -1,0 +1,824 @@
+"""Raw school reports → validated tables in ``data/processed``.
+
+A raw folder holds Excel workbooks (``.xlsx``) and CSV files as a DOET
+receives them: a title above the header, Vietnamese headers with or without
+diacritics, numbers typed the Vietnamese way. Each sheet is recognised by its
+headers (school-year report, school register, units, memberships,
+crosswalk), parsed against ``config/columns.yml`` and validated with pandera.
+
+Every data row ends up either in a processed table or in ``rejects`` with
+file, sheet, row, column, value and rule; :class:`IngestResult` keeps the
+count so that input rows = accepted + rejected holds, and tests check it.
+A fatal problem raises :class:`IngestError` naming the file and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis import hierarchy, schema
+from analysis.text import (
+    NotANumber,
+    clean_text,
+    header_key,
+    is_na,
+    parse_bool,
+    parse_number,
+    parse_school_year,
+)
+
+DATA_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".tsv"}
+HEADER_SCAN_ROWS = 25
+TABLE_ORDER = ("schools", "units", "membership", "crosswalk", "panel")
+REJECT_COLUMNS = {
+    "table": "str",
+    "file": "str",
+    "sheet": "str",
+    "row": "int64",
+    "column": "str",
+    "value": "str",
+    "rule": "str",
+    "message": "str",
+}
+EXTRA_COLUMNS = {
+    "file": "str",
+    "sheet": "str",
+    "row": "int64",
+    "header": "str",
+    "value": "str",
+}
+DUCKDB_FILE = "workbench.duckdb"
+MANIFEST_FILE = "ingest_manifest.json"
+
+
+class IngestError(Exception):
+    """A problem that stops ingest: it names the file, the column and what was expected."""
+
+    def __init__(
+        self,
+        file: str | Path,
+        problem: str,
+        *,
+        column: str | None = None,
+        expected: Iterable[str] | None = None,
+        found: Iterable[str] | None = None,
+    ):
+        self.file = str(file)
+        self.problem = problem
+        self.column = column
+        self.expected = list(expected or [])
+        self.found = list(found or [])
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = [f"{self.file}: {self.problem}"]
+        if self.column:
+            lines.append(f"  column: {self.column}")
+        if self.expected:
+            lines.append("  expected: " + "; ".join(self.expected))
+        if self.found:
+            lines.append("  found: " + "; ".join(self.found))
+        return "\n".join(lines)
+
+
+@dataclass
+class Sheet:
+    """Cells of one sheet (or CSV file) as read, with spreadsheet row numbers."""
+
+    file: str
+    name: str
+    rows: list[list[Any]]
+
+
+@dataclass
+class Detected:
+    table: str
+    header_index: int  # 0-based position of the header row in Sheet.rows
+    columns: dict[int, str]  # cell position → canonical column
+    unknown: dict[int, str]  # cell position → header text that matched nothing
+    title: str
+
+
+@dataclass
+class IngestResult:
+    """What ingest produced and the row accounting behind it."""
+
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    extra_values: pd.DataFrame
+    files: list[dict[str, Any]]
+    input_rows: dict[str, int]
+    blank_rows: int
+    warnings: list[str] = field(default_factory=list)
+    out_dir: Path | None = None
+
+    def accepted_rows(self, table: str) -> int:
+        return len(self.tables.get(table, ()))
+
+    def rejected_rows(self, table: str) -> int:
+        rej = self.rejects[self.rejects["table"] == table]
+        return int(rej[["file", "sheet", "row"]].drop_duplicates().shape[0])
+
+    def accounting_holds(self) -> bool:
+        return all(
+            self.input_rows.get(t, 0) == self.accepted_rows(t) + self.rejected_rows(t)
+            for t in TABLE_ORDER
+        )
+
+
+# --------------------------------------------------------------------------
+# Reading files
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 (BOM or not), Windows-1258."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="strict")
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    elif len(data) >= 4 and data[1:2] == b"\x00" and data[3:4] == b"\x00":
+        text = data.decode("utf-16-le")
+    elif len(data) >= 4 and data[0:1] == b"\x00" and data[2:3] == b"\x00":
+        text = data.decode("utf-16-be")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1258")
+            except UnicodeDecodeError as exc:
+                raise IngestError(
+                    file,
+                    "cannot decode the text",
+                    expected=["UTF-8", "UTF-8 with BOM", "UTF-16", "Windows-1258"],
+                ) from exc
+    # Windows-1258 writes Vietnamese with combining tones; NFC joins them.
+    return unicodedata.normalize("NFC", text)
+
+
+def _read_csv(path: Path, shown: str) -> list[Sheet]:
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        raise IngestError(shown, "the file is an Excel workbook saved with a .csv name",
+                          expected=["rename it to .xlsx"])  # fmt: skip
+    text = decode_text(data, shown)
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [[cell if cell != "" else None for cell in row] for row in reader]
+    return [Sheet(shown, "", rows)]
+
+
+def _read_xlsx(path: Path, shown: str) -> list[Sheet]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise IngestError(shown, "the workbook is password-protected or in the old .xls format",
+                          expected=["an unprotected .xlsx workbook (File → Save As → .xlsx)"])  # fmt: skip
+    if not head.startswith(b"PK"):
+        raise IngestError(shown, "not an Excel workbook (it may be a CSV or text file)",
+                          expected=["an .xlsx workbook", "or rename a text file to .csv"])  # fmt: skip
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise IngestError(shown, f"cannot open the workbook ({exc.__class__.__name__}: {exc})",
+                          expected=["a complete, unprotected .xlsx workbook"]) from exc  # fmt: skip
+    try:
+        sheets = []
+        for ws in book.worksheets:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            sheets.append(Sheet(shown, ws.title, rows))
+        return sheets
+    finally:
+        book.close()
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    shown = _display(path)
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        return _read_xlsx(path, shown)
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return _read_csv(path, shown)
+    if suffix == ".xls":
+        raise IngestError(shown, "old .xls workbooks are not read", expected=["save it as .xlsx"])
+    raise IngestError(shown, f"unknown file type {suffix!r}", expected=sorted(DATA_SUFFIXES))
+
+
+def discover(path: Path) -> list[Path]:
+    """The data files under ``path`` (a file or a folder), in a stable order."""
+    if not path.exists():
+        raise IngestError(_display(path), "no such file or folder")
+    if path.is_file():
+        return [path]
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(("~$", "."))
+    )
+    if not files:
+        raise IngestError(_display(path), "the folder holds no data files",
+                          expected=["*.xlsx or *.csv reports and the school register"])  # fmt: skip
+    return files
+
+
+# --------------------------------------------------------------------------
+# Recognising a sheet
+
+
+def _lookup(table: str) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for name, spec in schema.contract(table).items():
+        for text in (name, spec.header, spec.en, *spec.synonyms):
+            keys.setdefault(header_key(text), name)
+    return keys
+
+
+def detect(sheet: Sheet) -> Detected | None:
+    """Find the header row and the table a sheet holds, or ``None``."""
+    lookups = {t: _lookup(t) for t in TABLE_ORDER}
+    best: tuple[float, int, str] | None = None
+    for index, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+        keys = [header_key(c) for c in row]
+        for table, lookup in lookups.items():
+            matched = {lookup[k] for k in keys if k in lookup}
+            if len(matched) < 2:
+                continue
+            score = (len(matched), len(matched) / len(lookup))
+            if best is None or score > best[0]:
+                best = (score, index, table)  # type: ignore[assignment]
+    if best is None:
+        return None
+    _, index, table = best
+    lookup = lookups[table]
+    columns, unknown = {}, {}
+    seen: dict[str, int] = {}
+    for pos, cell in enumerate(sheet.rows[index]):
+        key = header_key(cell)
+        if not key:
+            continue
+        if key in lookup:
+            name = lookup[key]
+            if name in seen:
+                spec = schema.contract(table)[name]
+                raise IngestError(
+                    f"{sheet.file}{_sheet_suffix(sheet)}",
+                    f"two columns mean the same thing (header row {index + 1}, "
+                    f"columns {_col_letter(seen[name])} and {_col_letter(pos)})",
+                    column=f"{spec.header} ({name})",
+                    expected=["each column once"],
+                )
+            seen[name] = pos
+            columns[pos] = name
+        else:
+            unknown[pos] = clean_text(cell)
+    title = " ".join(clean_text(c) for r in sheet.rows[:index] for c in r if c is not None)
+    return Detected(table, index, columns, unknown, title)
+
+
+def _sheet_suffix(sheet: Sheet) -> str:
+    return f" [sheet {sheet.name}]" if sheet.name else ""
+
+
+def _col_letter(pos: int) -> str:
+    letters = ""
+    pos += 1
+    while pos:
+        pos, rem = divmod(pos - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# --------------------------------------------------------------------------
+# Parsing values
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d")
+
+
+def _parse_date(value: Any) -> pd.Timestamp | None:
+    if is_na(value):
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return pd.Timestamp(value).normalize()
+    text = clean_text(value)
+    for fmt in _DATE_FORMATS:
+        try:
+            return pd.Timestamp(dt.datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def _parse_id(value: Any) -> str | None:
+    if is_na(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", "", clean_text(value))
+
+
+class CellProblem(Exception):
+    """A cell that cannot be read as its column's type."""
+
+    def __init__(self, column: str, value: str, rule: str, message: str):
+        super().__init__(f"{column}: {value!r}: {message}")
+        self.column, self.value, self.rule, self.message = column, value, rule, message
+
+
+def _code_lookup(spec: schema.ColumnSpec) -> dict[str, str]:
+    out = {}
+    for code, spellings in spec.values.items():
+        for text in (code, *spellings):
+            out[header_key(text)] = code
+    return out
+
+
+def _parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]):
+    kind = spec.dtype
+    if kind == "str":
+        if spec.name.endswith("_id"):
+            return _parse_id(value)
+        if is_na(value):
+            return None
+        text = clean_text(value)
+        if codes:
+            code = codes.get(header_key(text))
+            if code is None:
+                allowed = ", ".join(spec.values[c][0] for c in spec.values)
+                raise CellProblem(spec.name, text, "unknown_code", f"expected one of: {allowed}")
+            return code
+        return text
+    if kind in {"int", "float"}:
+        try:
+            number = parse_number(value, percent=spec.percent)
+        except NotANumber:
+            raise CellProblem(spec.name, str(value), "not_a_number",
+                              f"expected a number ({spec.range_text})") from None  # fmt: skip
+        if number is None:
+            return None
+        if math.isinf(number) or math.isnan(number):
+            raise CellProblem(spec.name, str(value), "not_a_number", "expected a finite number")
+        if kind == "int":
+            if not float(number).is_integer():
+                raise CellProblem(spec.name, str(value), "not_whole_number",
+                                  "expected a whole number (a count)")  # fmt: skip
+            return int(number)
+        return number
+    if kind == "bool":
+        try:
+            return parse_bool(value)
+        except ValueError:
+            raise CellProblem(spec.name, str(value), "not_yes_no",
+                              "expected Có/Không (yes/no, 1/0)") from None  # fmt: skip
+    if kind == "date":
+        try:
+            return _parse_date(value)
+        except ValueError:
+            raise CellProblem(spec.name, str(value), "not_a_date",
+                              "expected a date such as 31/05/2025") from None  # fmt: skip
+    if kind == "school_year":
+        try:
+            return parse_school_year(value)
+        except ValueError:
+            raise CellProblem(spec.name, str(value), "not_a_school_year",
+                              "expected a school year such as 2024-2025") from None  # fmt: skip
+    raise AssertionError(kind)
+
+
+def _year_from_text(text: str) -> int | None:
+    for match in re.finditer(r"(\d{4})\s*[-–—_/]\s*(\d{2,4})", text):
+        try:
+            return parse_school_year(match.group(0).replace("_", "-"))
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass
+class _Parsed:
+    table: str
+    frame: pd.DataFrame  # parsed values plus _file, _sheet, _row
+    problems: list[dict[str, Any]]
+    extra: list[dict[str, Any]]
+    input_rows: int
+    blank_rows: int
+    file_info: dict[str, Any]
+
+
+def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) -> _Parsed:
+    contract = schema.contract(found.table)
+    where = f"{sheet.file}{_sheet_suffix(sheet)}"
+    present = set(found.columns.values())
+    constant_year = None
+    if found.table == "panel" and "school_year" not in present:
+        constant_year = _year_from_text(found.title) or _year_from_text(Path(sheet.file).stem)
+        if constant_year is None:
+            raise IngestError(
+                where,
+                "the school year is neither a column nor in the title or file name",
+                column=f"{contract['school_year'].header} (school_year)",
+                expected=["a 'Năm học' column", "or a title such as 'NĂM HỌC 2024-2025'"],
+            )
+    missing = [
+        spec
+        for name, spec in contract.items()
+        if not spec.nullable and name not in present and not (name == "school_year" and constant_year)
+    ]
+    if missing:
+        raise IngestError(
+            where,
+            f"required column missing (header row {found.header_index + 1}, table {found.table})",
+            column=", ".join(f"{s.header} ({s.name})" for s in missing),
+            expected=[f"{s.header} ({s.name})" for s in contract.values() if not s.nullable],
+            found=[clean_text(c) for c in sheet.rows[found.header_index] if c is not None],
+        )
+    codes = {name: _code_lookup(spec) for name, spec in contract.items()}
+    records, problems, extra = [], [], []
+    blank = 0
+    input_rows = 0
+    for index in range(found.header_index + 1, len(sheet.rows)):
+        row = sheet.rows[index]
+        row_number = index + 1
+        if all(is_na(c) or (isinstance(c, str) and not c.strip()) for c in row):
+            blank += 1
+            continue
+        input_rows += 1
+        record: dict[str, Any] = {"_file": sheet.file, "_sheet": sheet.name, "_row": row_number}
+        for pos, name in found.columns.items():
+            value = row[pos] if pos < len(row) else None
+            try:
+                parsed = _parse_cell(value, contract[name], codes[name])
+            except CellProblem as problem:
+                problems.append(_problem(found.table, record, problem))
+                parsed = None
+            if name == "school_year":
+                record["year"] = parsed
+                record[name] = None if parsed is None else f"{parsed - 1}-{parsed}"
+            else:
+                record[name] = parsed
+        if constant_year is not None:
+            record["year"] = constant_year
+            record["school_year"] = f"{constant_year - 1}-{constant_year}"
+        for pos, header in found.unknown.items():
+            value = row[pos] if pos < len(row) else None
+            if not is_na(value):
+                extra.append({"file": sheet.file, "sheet": sheet.name, "row": row_number,
+                              "header": header, "value": clean_text(value)})  # fmt: skip
+        records.append(record)
+    columns = ["_file", "_sheet", "_row", *schema.processed_columns(found.table)]
+    frame = pd.DataFrame(records, columns=columns)
+    info = {
+        "file": sheet.file,
+        "sheet": sheet.name,
+        "table": found.table,
+        "header_row": found.header_index + 1,
+        "rows": input_rows,
+        "blank_rows": blank,
+        "columns": {clean_text(sheet.rows[found.header_index][p]): n for p, n in found.columns.items()},
+        "unknown_columns": list(found.unknown.values()),
+    }
+    return _Parsed(found.table, frame, problems, extra, input_rows, blank, info)
+
+
+def _problem(table: str, record: dict[str, Any], problem: CellProblem) -> dict[str, Any]:
+    return {
+        "table": table,
+        "file": record["_file"],
+        "sheet": record["_sheet"],
+        "row": record["_row"],
+        "column": problem.column,
+        "value": problem.value,
+        "rule": problem.rule,
+        "message": problem.message,
+    }
+
+
+# --------------------------------------------------------------------------
+# Validation
+
+
+def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    out = frame[["_file", "_sheet", "_row"]].copy()
+    for name, dtype in schema.processed_columns(table).items():
+        values = frame[name]
+        if dtype == "boolean":
+            out[name] = pd.array(values.tolist(), dtype="boolean")
+        elif dtype == "Int64":
+            out[name] = pd.array(values.tolist(), dtype="Int64")
+        elif dtype.startswith("datetime"):
+            out[name] = pd.to_datetime(values).astype(dtype)
+        elif dtype == "int64":
+            out[name] = pd.array(values.tolist(), dtype="Int64")  # made int64 after validation
+        elif dtype == "str":
+            out[name] = values.astype("object").where(values.notna(), None).astype("str")
+        else:
+            out[name] = pd.to_numeric(values, errors="coerce").astype(dtype)
+    return out
+
+
+def _rule_label(check: str, spec: schema.ColumnSpec | None) -> tuple[str, str]:
+    if check == "not_nullable":
+        return "missing_value", "a value is required"
+    if check.startswith(("range", "in_range", "greater_than", "less_than")):
+        shown = spec.range_text if spec else check
+        return "out_of_range", f"expected a value from {shown}"
+    if check.startswith(("known code", "isin")):
+        return "unknown_code", "expected a known code"
+    if check.startswith("dtype"):
+        return "wrong_type", check
+    return check, check
+
+
+def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Row-wise pandera validation; returns the typed frame and the failures."""
+    typed = _typed(frame, table)
+    check_frame = typed.drop(columns=["_file", "_sheet", "_row"])
+    if "year" in check_frame:
+        check_frame = check_frame.assign(year=check_frame["year"].fillna(0).astype("int64"))
+        check_frame["school_year"] = check_frame["school_year"].fillna("missing")
+    problems: list[dict[str, Any]] = []
+    contract = schema.contract(table)
+    try:
+        schema.pandera_schema(table, unique=False).validate(check_frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        rules = {r.id: r for r in schema.rules()} if table == "panel" else {}
+        cases = errors.failure_cases
+        cases = cases[cases["index"].notna()]
+        for case in cases.itertuples(index=False):
+            idx = int(case.index)
+            check = str(case.check)
+            if check in rules:
+                rule = rules[check]
+                if case.column != rule.left:
+                    continue
+                left, right = check_frame.at[idx, rule.left], check_frame.at[idx, rule.right]
+                value = f"{rule.left}={left}, {rule.right}={right}"
+                code, message = rule.id, rule.en
+            else:
+                value = str(case.failure_case)
+                code, message = _rule_label(check, contract.get(str(case.column)))
+                if case.column == "year" or case.column == "school_year":
+                    code, message = "missing_value", "a school year is required"
+            problems.append(
+                {
+                    "table": table,
+                    "file": typed.at[idx, "_file"],
+                    "sheet": typed.at[idx, "_sheet"],
+                    "row": int(typed.at[idx, "_row"]),
+                    "column": str(case.column),
+                    "value": value,
+                    "rule": code,
+                    "message": message,
+                }
+            )
+    return typed, problems
+
+
+def _row_keys(frame: pd.DataFrame) -> pd.Series:
+    return frame["_file"] + "\x00" + frame["_sheet"] + "\x00" + frame["_row"].astype(str)
+
+
+def _reject_duplicates(table: str, frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    """Exact repeats keep their first copy; conflicting copies are all rejected."""
+    problems = []
+    values = [c for c in frame.columns if not c.startswith("_")]
+    dup_mask = frame.duplicated(keys, keep=False) & frame[keys].notna().all(axis=1)
+    for _, group in frame[dup_mask].groupby(keys, sort=False):
+        distinct = group[values].astype(str).drop_duplicates()
+        label = "/".join(str(group.iloc[0][k]) for k in keys)
+        if len(distinct) == 1:
+            first = group.iloc[0]
+            victims, rule = group.iloc[1:], "duplicate_row"
+            message = f"same {'/'.join(keys)} {label} already read at {first['_file']} row {first['_row']}"
+        else:
+            victims, rule = group, "duplicate_conflict"
+            rows = ", ".join(f"{r['_file']} row {r['_row']}" for _, r in group.iterrows())
+            message = f"{'/'.join(keys)} {label} reported more than once with different values: {rows}"
+        for _, row in victims.iterrows():
+            problems.append({"table": table, "file": row["_file"], "sheet": row["_sheet"],
+                             "row": int(row["_row"]), "column": ", ".join(keys), "value": label,
+                             "rule": rule, "message": message})  # fmt: skip
+    return problems
+
+
+KEYS = {
+    "panel": ["school_id", "year"],
+    "schools": ["school_id"],
+    "units": ["unit_id"],
+    "membership": ["school_id", "unit_id", "valid_from"],
+    "crosswalk": ["new_unit_id", "old_unit_id"],
+}
+
+
+def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
+    frame = pd.concat([p.frame for p in parsed], ignore_index=True)
+    problems = [q for p in parsed for q in p.problems]
+    typed, found = validate(table, frame)
+    problems += found
+    bad = set(_row_keys(pd.DataFrame(problems, columns=list(REJECT_COLUMNS)).rename(
+        columns={"file": "_file", "sheet": "_sheet", "row": "_row"}))) if problems else set()  # fmt: skip
+    clean = typed[~_row_keys(typed).isin(bad)]
+    if known_schools is not None and "school_id" in clean and table in {"panel", "membership"}:
+        unknown = clean[~clean["school_id"].isin(known_schools)]
+        for _, row in unknown.iterrows():
+            problems.append({"table": table, "file": row["_file"], "sheet": row["_sheet"],
+                             "row": int(row["_row"]), "column": "school_id",
+                             "value": row["school_id"], "rule": "unknown_school",
+                             "message": "school id not in the school register"})  # fmt: skip
+        clean = clean[clean["school_id"].isin(known_schools)]
+    dups = _reject_duplicates(table, clean, KEYS[table])
+    problems += dups
+    if dups:
+        dropped = {(p["file"], p["sheet"], p["row"]) for p in dups}
+        keep = [
+            (f, s, r) not in dropped
+            for f, s, r in zip(clean["_file"], clean["_sheet"], clean["_row"], strict=True)
+        ]
+        clean = clean[keep]
+    out = clean.drop(columns=["_file", "_sheet", "_row"])
+    if "year" in out:
+        out["year"] = out["year"].astype("int64")
+    out = out.sort_values(KEYS[table], kind="stable").reset_index(drop=True)
+    schema.pandera_schema(table).validate(out)  # the contract of what leaves ingest
+    return out, problems
+
+
+# --------------------------------------------------------------------------
+# The whole step
+
+
+def ingest(
+    path: Path | str,
+    *,
+    out_dir: Path | str | None = None,
+    write: bool = True,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+) -> IngestResult:
+    """Read a raw file or folder into validated tables.
+
+    Parameters
+    ----------
+    path
+        A raw file (``.xlsx``/``.csv``) or a folder of them.
+    out_dir
+        Where to write Parquet files and the DuckDB database; defaults to
+        ``data/processed``.
+    write
+        ``False`` validates without writing anything.
+    progress
+        Wraps the file list, e.g. a progress bar.
+    """
+    from analysis import paths
+
+    path = Path(path)
+    files = discover(path)
+    parsed: dict[str, list[_Parsed]] = {t: [] for t in TABLE_ORDER}
+    file_info: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    iterator = progress(files) if progress else files
+    for file in iterator:
+        shown = _display(file)
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        sheets = read_sheets(file)
+        recognised = 0
+        for sheet in sheets:
+            found = detect(sheet)
+            if found is None:
+                if any(any(not is_na(c) for c in r) for r in sheet.rows):
+                    warnings.append(f"{shown}{_sheet_suffix(sheet)}: no known table header found; sheet skipped")
+                continue
+            recognised += 1
+            result = parse_sheet(sheet, found, file)
+            result.file_info["sha256"] = digest
+            parsed[found.table].append(result)
+            file_info.append(result.file_info)
+            for header in found.unknown.values():
+                warnings.append(f"{shown}{_sheet_suffix(sheet)}: unknown column {header!r} kept in extra_values")
+        if not recognised:
+            raise IngestError(
+                shown,
+                "no sheet has a recognisable header row",
+                expected=["a header row with at least 'Mã trường' and 'Năm học' or 'Số học sinh'"],
+            )
+    if not parsed["panel"] and not parsed["schools"]:
+        raise IngestError(_display(path), "found neither school-year reports nor a school register")
+
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[dict[str, Any]] = []
+    known = None
+    for table in TABLE_ORDER:
+        if not parsed[table]:
+            continue
+        out, found_problems = _finish(table, parsed[table], known)
+        tables[table] = out
+        problems += found_problems
+        if table == "schools":
+            known = set(out["school_id"])
+    if "schools" not in tables:
+        warnings.append("no school register found: school ids are not checked against one")
+    if {"schools", "units", "membership"} <= tables.keys():
+        years = sorted(set(tables["panel"]["year"]) if "panel" in tables else set())
+        if years:
+            years.append(years[-1] + 1)
+        tables["school_hierarchy"] = hierarchy.school_hierarchy(
+            schools=tables["schools"],
+            units=tables["units"],
+            membership=tables["membership"],
+            crosswalk=tables.get("crosswalk", pd.DataFrame(columns=["new_unit_id", "old_unit_id", "share"])),
+            years=years,
+        )
+        orphans = tables["school_hierarchy"]["unit_id"].isna().sum()
+        if orphans:
+            warnings.append(f"{orphans} school-years have no managing unit at their reference date")
+    rejects = pd.DataFrame(problems, columns=list(REJECT_COLUMNS))
+    rejects = rejects.sort_values(["table", "file", "sheet", "row", "column", "rule"], kind="stable")
+    rejects = rejects.astype(REJECT_COLUMNS).reset_index(drop=True)
+    extra = pd.DataFrame([e for ps in parsed.values() for p in ps for e in p.extra], columns=list(EXTRA_COLUMNS))
+    extra = extra.astype(EXTRA_COLUMNS)
+    result = IngestResult(
+        tables=tables,
+        rejects=rejects,
+        extra_values=extra,
+        files=file_info,
+        input_rows={t: sum(p.input_rows for p in parsed[t]) for t in TABLE_ORDER},
+        blank_rows=sum(p.blank_rows for ps in parsed.values() for p in ps),
+        warnings=warnings,
+    )
+    if not result.accounting_holds():  # a bug, not a user error
+        raise AssertionError("row accounting failed: input rows != accepted + rejected")
+    if write:
+        result.out_dir = write_outputs(result, Path(out_dir) if out_dir else paths.processed_dir())
+    return result
+
+
+def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:
+    tmp = target.with_suffix(".parquet.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+
+
+def write_outputs(result: IngestResult, out_dir: Path) -> Path:
+    """Parquet per table, the DuckDB views over them, and a manifest."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {**result.tables, "rejects": result.rejects, "extra_values": result.extra_values}
+    for name, frame in outputs.items():
+        _atomic_parquet(frame, out_dir / f"{name}.parquet")
+    db_tmp = out_dir / (DUCKDB_FILE + ".tmp")
+    db_tmp.unlink(missing_ok=True)
+    with duckdb.connect(str(db_tmp)) as con:
+        for name in outputs:
+            target = (out_dir / f"{name}.parquet").resolve().as_posix().replace("'", "''")
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{target}')")
+        if {"panel", "school_hierarchy", "schools"} <= outputs.keys():
+            con.execute(
+                "CREATE VIEW panel_hierarchy AS SELECT p.*, s.school_level, s.area_type, "
+                "h.unit_id, h.district_id, h.district_name, h.commune_id, h.province_id, "
+                "h.analysis_district_id, h.analysis_district_name "
+                "FROM panel p JOIN schools s USING (school_id) "
+                "LEFT JOIN school_hierarchy h USING (school_id, year)"
+            )
+    os.replace(db_tmp, out_dir / DUCKDB_FILE)
+    manifest = {
+        "files": result.files,
+        "input_rows": result.input_rows,
+        "accepted_rows": {t: result.accepted_rows(t) for t in TABLE_ORDER},
+        "rejected_rows": {t: result.rejected_rows(t) for t in TABLE_ORDER},
+        "blank_rows": result.blank_rows,
+        "tables": {name: len(frame) for name, frame in outputs.items()},
+        "warnings": result.warnings,
+    }
+    tmp = out_dir / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out_dir / MANIFEST_FILE)
+    return out_dir
