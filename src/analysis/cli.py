@@ -52,7 +52,7 @@ def version() -> None:
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder for the raw files")] = None,  # type: ignore[assignment]
+    out: Annotated[Path | None, typer.Option(help="Folder for the raw files")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 20250601,
     profile: Annotated[
         str, typer.Option(help="Realism flaws: clean, realistic (default data) or messy")
@@ -69,7 +69,8 @@ def generate(
         console.print(f"Synthetic province already in {out} (use `workbench generate` to rebuild)")
         return
     if profile not in synth.PROFILES:
-        errors.print(f"[red]unknown profile {profile!r}[/red]; expected one of {', '.join(synth.PROFILES)}")
+        choices = ", ".join(synth.PROFILES)
+        errors.print(f"unknown profile {profile!r}; expected one of {choices}", style="red")
         raise typer.Exit(2)
     with errors.status("Generating the synthetic province…"):
         province = synth.generate(seed=seed, profile=profile)
@@ -87,8 +88,8 @@ def generate(
 def ingest(
     path: Annotated[Path, typer.Argument(help="A raw file or folder (xlsx, csv)")],
     out: Annotated[
-        Path, typer.Option(help="Folder for Parquet + DuckDB (default data/processed)")
-    ] = None,  # type: ignore[assignment]
+        Path | None, typer.Option(help="Folder for Parquet + DuckDB (default data/processed)")
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing")] = False,
 ) -> None:
     """Read raw school reports into validated tables (Parquet + DuckDB)."""

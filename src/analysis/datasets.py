@@ -87,7 +87,8 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
             raise ConfigError(f"{path}: key {key!r} is missing")
     kind = raw["source"].get("kind")
     if kind not in SOURCE_KINDS:
-        raise ConfigError(f"{path}: source.kind {kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
+        kinds = ", ".join(SOURCE_KINDS)
+        raise ConfigError(f"{path}: source.kind {kind!r}; expected one of {kinds}")
     unknown_roles = set(raw["roles"]) - set(ROLES)
     if unknown_roles:
         raise ConfigError(f"{path}: unknown roles {sorted(unknown_roles)}; expected {ROLES}")
@@ -148,18 +149,28 @@ def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFram
         )
     tables = {
         n: pd.read_parquet(folder / f"{n}.parquet")
-        for n in ("panel", "schools", "school_hierarchy", "units", "membership", "crosswalk", "rejects")
+        for n in (*needed, "units", "membership", "crosswalk", "rejects")
         if (folder / f"{n}.parquet").is_file()
     }
+    school_columns = [
+        "school_id",
+        "school_level",
+        "ownership",
+        "area_type",
+        "ethnic_minority_share",
+    ]
     data = tables["panel"].merge(
-        tables["schools"][["school_id", "school_level", "ownership", "area_type", "ethnic_minority_share"]],
+        tables["schools"][school_columns],
         on="school_id",
         how="left",
         validate="many_to_one",
     )
     keep = [c for c in hierarchy.HIERARCHY_COLUMNS if c not in {"reference_date"}]
     data = data.merge(
-        tables["school_hierarchy"][keep], on=["school_id", "year"], how="left", validate="one_to_one"
+        tables["school_hierarchy"][keep],
+        on=["school_id", "year"],
+        how="left",
+        validate="one_to_one",
     )
     return data, tables
 
@@ -182,7 +193,7 @@ def _from_file(spec: DatasetSpec) -> pd.DataFrame:
         return pd.read_parquet(path)
     if path.suffix == ".csv":
         return pd.read_csv(path)
-    raise DatasetError(f"{spec.path}: source file type {path.suffix} not supported (.parquet, .csv)")
+    raise DatasetError(f"{spec.path}: file type {path.suffix} not supported (.parquet, .csv)")
 
 
 # --------------------------------------------------------------------------
@@ -210,7 +221,9 @@ def _validate(spec: DatasetSpec, data: pd.DataFrame) -> None:
         shape.validate(data, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases[["column", "check", "failure_case"]].drop_duplicates().head(10)
-        raise DatasetError(f"{spec.path}: the loaded data do not fit the spec:\n{cases.to_string()}") from exc
+        raise DatasetError(
+            f"{spec.path}: the loaded data do not fit the spec:\n{cases.to_string()}"
+        ) from exc
 
 
 def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Dataset:
@@ -243,18 +256,26 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
         try:
             data[name] = data.eval(expression, engine="python")
         except Exception as exc:
-            raise DatasetError(f"{spec.path}: derive {name}: cannot evaluate {expression!r} ({exc})") from exc
+            raise DatasetError(
+                f"{spec.path}: derive {name}: cannot evaluate {expression!r} ({exc})"
+            ) from exc
         if pd.api.types.is_numeric_dtype(data[name]):
             data[name] = data[name].astype("float64").replace([np.inf, -np.inf], np.nan)
-    excluded = pd.DataFrame({spec.unit: pd.Series(dtype="object"), "reason": pd.Series(dtype="str")})
+    excluded = pd.DataFrame(
+        {spec.unit: pd.Series(dtype="object"), "reason": pd.Series(dtype="str")}
+    )
     if spec.filter:
         try:
             keep = data.eval(spec.filter["keep"], engine="python").fillna(False).astype(bool)
         except Exception as exc:
-            raise DatasetError(f"{spec.path}: filter {spec.filter['keep']!r} failed ({exc})") from exc
-        excluded = pd.DataFrame({spec.unit: data.loc[~keep, spec.unit], "reason": spec.filter["reason"]})
+            rule = spec.filter["keep"]
+            raise DatasetError(f"{spec.path}: filter {rule!r} failed ({exc})") from exc
+        excluded = pd.DataFrame(
+            {spec.unit: data.loc[~keep, spec.unit], "reason": spec.filter["reason"]}
+        )
         data = data[keep]
-    absent = [c for c in [spec.unit, spec.time, *spec.groups, *spec.role_columns] if c and c not in data]
+    named = [spec.unit, spec.time, *spec.groups, *spec.role_columns]
+    absent = [c for c in named if c and c not in data]
     if absent:
         raise DatasetError(f"{spec.path}: columns named in the spec are not in the data: {absent}")
     data = data.reset_index(drop=True)

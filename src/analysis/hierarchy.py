@@ -64,8 +64,11 @@ def school_hierarchy(
     names = units.set_index("unit_id")["unit_name"].to_dict()
     majority = {}
     if len(crosswalk):
-        ordered = crosswalk.sort_values(["new_unit_id", "share", "old_unit_id"], ascending=[True, False, True])
-        majority = ordered.drop_duplicates("new_unit_id").set_index("new_unit_id")["old_unit_id"].to_dict()
+        ordered = crosswalk.sort_values(
+            ["new_unit_id", "share", "old_unit_id"], ascending=[True, False, True]
+        )
+        first = ordered.drop_duplicates("new_unit_id")
+        majority = dict(zip(first["new_unit_id"], first["old_unit_id"], strict=True))
     rows = []
     for year in years:
         when = reference_date(year)

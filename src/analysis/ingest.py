@@ -183,8 +183,11 @@ def decode_text(data: bytes, file: str) -> str:
 def _read_csv(path: Path, shown: str) -> list[Sheet]:
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
-        raise IngestError(shown, "the file is an Excel workbook saved with a .csv name",
-                          expected=["rename it to .xlsx"])  # fmt: skip
+        raise IngestError(
+            shown,
+            "the file is an Excel workbook saved with a .csv name",
+            expected=["rename it to .xlsx"],
+        )
     text = decode_text(data, shown)
     sample = text[:20000]
     try:
@@ -204,16 +207,25 @@ def _read_xlsx(path: Path, shown: str) -> list[Sheet]:
     with open(path, "rb") as handle:
         head = handle.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise IngestError(shown, "the workbook is password-protected or in the old .xls format",
-                          expected=["an unprotected .xlsx workbook (File → Save As → .xlsx)"])  # fmt: skip
+        raise IngestError(
+            shown,
+            "the workbook is password-protected or in the old .xls format",
+            expected=["an unprotected .xlsx workbook (File → Save As → .xlsx)"],
+        )
     if not head.startswith(b"PK"):
-        raise IngestError(shown, "not an Excel workbook (it may be a CSV or text file)",
-                          expected=["an .xlsx workbook", "or rename a text file to .csv"])  # fmt: skip
+        raise IngestError(
+            shown,
+            "not an Excel workbook (it may be a CSV or text file)",
+            expected=["an .xlsx workbook", "or rename a text file to .csv"],
+        )
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise IngestError(shown, f"cannot open the workbook ({exc.__class__.__name__}: {exc})",
-                          expected=["a complete, unprotected .xlsx workbook"]) from exc  # fmt: skip
+        raise IngestError(
+            shown,
+            f"cannot open the workbook ({exc.__class__.__name__}: {exc})",
+            expected=["a complete, unprotected .xlsx workbook"],
+        ) from exc
     try:
         sheets = []
         for ws in book.worksheets:
@@ -248,8 +260,11 @@ def discover(path: Path) -> list[Path]:
         if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(("~$", "."))
     )
     if not files:
-        raise IngestError(_display(path), "the folder holds no data files",
-                          expected=["*.xlsx or *.csv reports and the school register"])  # fmt: skip
+        raise IngestError(
+            _display(path),
+            "the folder holds no data files",
+            expected=["*.xlsx or *.csv reports and the school register"],
+        )
     return files
 
 
@@ -383,36 +398,44 @@ def _parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]):
         try:
             number = parse_number(value, percent=spec.percent)
         except NotANumber:
-            raise CellProblem(spec.name, str(value), "not_a_number",
-                              f"expected a number ({spec.range_text})") from None  # fmt: skip
+            raise CellProblem(
+                spec.name, str(value), "not_a_number", f"expected a number ({spec.range_text})"
+            ) from None
         if number is None:
             return None
         if math.isinf(number) or math.isnan(number):
             raise CellProblem(spec.name, str(value), "not_a_number", "expected a finite number")
         if kind == "int":
             if not float(number).is_integer():
-                raise CellProblem(spec.name, str(value), "not_whole_number",
-                                  "expected a whole number (a count)")  # fmt: skip
+                raise CellProblem(
+                    spec.name, str(value), "not_whole_number", "expected a whole number (a count)"
+                )
             return int(number)
         return number
     if kind == "bool":
         try:
             return parse_bool(value)
         except ValueError:
-            raise CellProblem(spec.name, str(value), "not_yes_no",
-                              "expected Có/Không (yes/no, 1/0)") from None  # fmt: skip
+            raise CellProblem(
+                spec.name, str(value), "not_yes_no", "expected Có/Không (yes/no, 1/0)"
+            ) from None
     if kind == "date":
         try:
             return _parse_date(value)
         except ValueError:
-            raise CellProblem(spec.name, str(value), "not_a_date",
-                              "expected a date such as 31/05/2025") from None  # fmt: skip
+            raise CellProblem(
+                spec.name, str(value), "not_a_date", "expected a date such as 31/05/2025"
+            ) from None
     if kind == "school_year":
         try:
             return parse_school_year(value)
         except ValueError:
-            raise CellProblem(spec.name, str(value), "not_a_school_year",
-                              "expected a school year such as 2024-2025") from None  # fmt: skip
+            raise CellProblem(
+                spec.name,
+                str(value),
+                "not_a_school_year",
+                "expected a school year such as 2024-2025",
+            ) from None
     raise AssertionError(kind)
 
 
@@ -450,10 +473,11 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
                 column=f"{contract['school_year'].header} (school_year)",
                 expected=["a 'Năm học' column", "or a title such as 'NĂM HỌC 2024-2025'"],
             )
+    year_known = constant_year is not None
     missing = [
         spec
         for name, spec in contract.items()
-        if not spec.nullable and name not in present and not (name == "school_year" and constant_year)
+        if not spec.nullable and name not in present and not (name == "school_year" and year_known)
     ]
     if missing:
         raise IngestError(
@@ -493,8 +517,15 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
         for pos, header in found.unknown.items():
             value = row[pos] if pos < len(row) else None
             if not is_na(value):
-                extra.append({"file": sheet.file, "sheet": sheet.name, "row": row_number,
-                              "header": header, "value": clean_text(value)})  # fmt: skip
+                extra.append(
+                    {
+                        "file": sheet.file,
+                        "sheet": sheet.name,
+                        "row": row_number,
+                        "header": header,
+                        "value": clean_text(value),
+                    }
+                )
         records.append(record)
     columns = ["_file", "_sheet", "_row", *schema.processed_columns(found.table)]
     frame = pd.DataFrame(records, columns=columns)
@@ -505,7 +536,9 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
         "header_row": found.header_index + 1,
         "rows": input_rows,
         "blank_rows": blank,
-        "columns": {clean_text(sheet.rows[found.header_index][p]): n for p, n in found.columns.items()},
+        "columns": {
+            clean_text(sheet.rows[found.header_index][p]): n for p, n in found.columns.items()
+        },
         "unknown_columns": list(found.unknown.values()),
     }
     return _Parsed(found.table, frame, problems, extra, input_rows, blank, info)
@@ -605,10 +638,6 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[s
     return typed, problems
 
 
-def _row_keys(frame: pd.DataFrame) -> pd.Series:
-    return frame["_file"] + "\x00" + frame["_sheet"] + "\x00" + frame["_row"].astype(str)
-
-
 def _reject_duplicates(table: str, frame: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
     """Exact repeats keep their first copy; conflicting copies are all rejected."""
     problems = []
@@ -620,15 +649,29 @@ def _reject_duplicates(table: str, frame: pd.DataFrame, keys: list[str]) -> list
         if len(distinct) == 1:
             first = group.iloc[0]
             victims, rule = group.iloc[1:], "duplicate_row"
-            message = f"same {'/'.join(keys)} {label} already read at {first['_file']} row {first['_row']}"
+            message = (
+                f"same {'/'.join(keys)} {label} already read at "
+                f"{first['_file']} row {first['_row']}"
+            )
         else:
             victims, rule = group, "duplicate_conflict"
             rows = ", ".join(f"{r['_file']} row {r['_row']}" for _, r in group.iterrows())
-            message = f"{'/'.join(keys)} {label} reported more than once with different values: {rows}"
+            message = (
+                f"{'/'.join(keys)} {label} reported more than once with different values: {rows}"
+            )
         for _, row in victims.iterrows():
-            problems.append({"table": table, "file": row["_file"], "sheet": row["_sheet"],
-                             "row": int(row["_row"]), "column": ", ".join(keys), "value": label,
-                             "rule": rule, "message": message})  # fmt: skip
+            problems.append(
+                {
+                    "table": table,
+                    "file": row["_file"],
+                    "sheet": row["_sheet"],
+                    "row": int(row["_row"]),
+                    "column": ", ".join(keys),
+                    "value": label,
+                    "rule": rule,
+                    "message": message,
+                }
+            )
     return problems
 
 
@@ -646,16 +689,24 @@ def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
     problems = [q for p in parsed for q in p.problems]
     typed, found = validate(table, frame)
     problems += found
-    bad = set(_row_keys(pd.DataFrame(problems, columns=list(REJECT_COLUMNS)).rename(
-        columns={"file": "_file", "sheet": "_sheet", "row": "_row"}))) if problems else set()  # fmt: skip
-    clean = typed[~_row_keys(typed).isin(bad)]
+    bad = {(p["file"], p["sheet"], p["row"]) for p in problems}
+    row_ids = zip(typed["_file"], typed["_sheet"], typed["_row"], strict=True)
+    clean = typed[[row_id not in bad for row_id in row_ids]]
     if known_schools is not None and "school_id" in clean and table in {"panel", "membership"}:
         unknown = clean[~clean["school_id"].isin(known_schools)]
         for _, row in unknown.iterrows():
-            problems.append({"table": table, "file": row["_file"], "sheet": row["_sheet"],
-                             "row": int(row["_row"]), "column": "school_id",
-                             "value": row["school_id"], "rule": "unknown_school",
-                             "message": "school id not in the school register"})  # fmt: skip
+            problems.append(
+                {
+                    "table": table,
+                    "file": row["_file"],
+                    "sheet": row["_sheet"],
+                    "row": int(row["_row"]),
+                    "column": "school_id",
+                    "value": row["school_id"],
+                    "rule": "unknown_school",
+                    "message": "school id not in the school register",
+                }
+            )
         clean = clean[clean["school_id"].isin(known_schools)]
     dups = _reject_duplicates(table, clean, KEYS[table])
     problems += dups
@@ -716,7 +767,9 @@ def ingest(
             found = detect(sheet)
             if found is None:
                 if any(any(not is_na(c) for c in r) for r in sheet.rows):
-                    warnings.append(f"{shown}{_sheet_suffix(sheet)}: no known table header found; sheet skipped")
+                    warnings.append(
+                        f"{shown}{_sheet_suffix(sheet)}: no known table header found; sheet skipped"
+                    )
                 continue
             recognised += 1
             result = parse_sheet(sheet, found, file)
@@ -724,7 +777,9 @@ def ingest(
             parsed[found.table].append(result)
             file_info.append(result.file_info)
             for header in found.unknown.values():
-                warnings.append(f"{shown}{_sheet_suffix(sheet)}: unknown column {header!r} kept in extra_values")
+                warnings.append(
+                    f"{shown}{_sheet_suffix(sheet)}: unknown column {header!r} kept in extra_values"
+                )
         if not recognised:
             raise IngestError(
                 shown,
@@ -747,6 +802,7 @@ def ingest(
             known = set(out["school_id"])
     if "schools" not in tables:
         warnings.append("no school register found: school ids are not checked against one")
+    empty_crosswalk = pd.DataFrame(columns=["new_unit_id", "old_unit_id", "share"])
     if {"schools", "units", "membership"} <= tables.keys():
         years = sorted(set(tables["panel"]["year"]) if "panel" in tables else set())
         if years:
@@ -755,16 +811,18 @@ def ingest(
             schools=tables["schools"],
             units=tables["units"],
             membership=tables["membership"],
-            crosswalk=tables.get("crosswalk", pd.DataFrame(columns=["new_unit_id", "old_unit_id", "share"])),
+            crosswalk=tables.get("crosswalk", empty_crosswalk),
             years=years,
         )
         orphans = tables["school_hierarchy"]["unit_id"].isna().sum()
         if orphans:
             warnings.append(f"{orphans} school-years have no managing unit at their reference date")
     rejects = pd.DataFrame(problems, columns=list(REJECT_COLUMNS))
-    rejects = rejects.sort_values(["table", "file", "sheet", "row", "column", "rule"], kind="stable")
+    order = ["table", "file", "sheet", "row", "column", "rule"]
+    rejects = rejects.sort_values(order, kind="stable")
     rejects = rejects.astype(REJECT_COLUMNS).reset_index(drop=True)
-    extra = pd.DataFrame([e for ps in parsed.values() for p in ps for e in p.extra], columns=list(EXTRA_COLUMNS))
+    extra_rows = [e for ps in parsed.values() for p in ps for e in p.extra]
+    extra = pd.DataFrame(extra_rows, columns=list(EXTRA_COLUMNS))
     extra = extra.astype(EXTRA_COLUMNS)
     result = IngestResult(
         tables=tables,

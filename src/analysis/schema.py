@@ -173,9 +173,7 @@ def pandera_schema(table: str, *, unique: bool = True) -> pa.DataFrameSchema:
     for name, spec in specs.items():
         if spec.dtype == "school_year":
             columns["year"] = pa.Column("int64", pa.Check.in_range(1990, 2100), nullable=False)
-            columns[name] = pa.Column(
-                "str", pa.Check.str_matches(r"^\d{4}-\d{4}$"), nullable=False
-            )
+            columns[name] = pa.Column("str", pa.Check.str_matches(r"^\d{4}-\d{4}$"), nullable=False)
             continue
         checks = _column_checks(spec)
         if spec.values:

@@ -382,7 +382,9 @@ def _simulate(rng: np.random.Generator, schools: pd.DataFrame) -> tuple[pd.DataF
     sp = p["score"]
     area_eff = np.array([sp["area"][a] for a in area])
     year_eff = np.array([sp["year"][str(y)] for y in years])
-    u_district = dict(zip(district_codes, rng.normal(0, sp["district_sd"], len(district_codes))))
+    u_district = dict(
+        zip(district_codes, rng.normal(0, sp["district_sd"], len(district_codes)), strict=True)
+    )
     u_d = np.array([u_district[d] for d in district])
     u_s = rng.normal(0, sp["school_sd"], n)
     eps = rng.normal(0, sp["noise_sd"], (n, n_years))
@@ -561,9 +563,7 @@ def _simulate(rng: np.random.Generator, schools: pd.DataFrame) -> tuple[pd.DataF
         "infra_x_trained_share": score_p["b_IT"] + score_p["b_U"] * use_p["a_IT"],
     }
     programme_truth = {
-        "waves": {
-            d[0]: {"district": d[1], "first_treated_year": d[6]} for d in DISTRICTS
-        },
+        "waves": {d[0]: {"district": d[1], "first_treated_year": d[6]} for d in DISTRICTS},
         "never_treated_districts": [d[0] for d in DISTRICTS if d[6] is None],
         "att_gt": att.to_dict(orient="records"),
         "att_by_event_time": {str(int(k)): float(v) for k, v in by_event.items()},
@@ -738,7 +738,9 @@ def _apply_realism(province: Province, realism: Realism, rng: np.random.Generato
     for k, i in enumerate(outliers):
         column, factor = [("bandwidth_mbps", 40.0), ("training_hours", 25.0)][k % 2]
         original = float(reports.at[i, column])
-        value = round(max(original, 1.0) * factor, 1)
+        # extreme but inside the valid range: the quality module must flag it, not ingest
+        ceiling = 0.9 * schema.contract("panel")[column].max
+        value = round(min(max(original, 1.0) * factor, ceiling), 1)
         reports.at[i, column] = value
         outlier_log.append(
             {
@@ -918,11 +920,9 @@ def write(province: Province, out: Path) -> list[Path]:
         values = []
         for record in frame.to_dict(orient="records"):
             line = []
-            for c, spec in contract.items():
+            for c in contract:
                 value = record.get(c)
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    value = None
-                elif pd.isna(value):
+                if value is None or pd.isna(value):
                     value = None
                 elif table == "schools" and c == "school_level":
                     value = LEVEL_VI[value]

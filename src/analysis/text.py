@@ -104,7 +104,7 @@ FALSE_WORDS = frozenset(header_key(w) for w in ["không", "khong", "ko", "no", "
 
 
 def parse_bool(value: object) -> bool | None:
-    """"Có"/"Không", yes/no, 1/0, true/false; blank → ``None``."""
+    """ "Có"/"Không", yes/no, 1/0, true/false; blank → ``None``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, bool):
