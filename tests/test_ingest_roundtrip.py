@@ -146,7 +146,7 @@ def test_duckdb_views_match_parquet(realistic_ingested):
 
 
 def test_hierarchy_follows_the_2025_reform(realistic_ingested):
-    province, result, _ = realistic_ingested
+    _, result, _ = realistic_ingested
     h = result.tables["school_hierarchy"]
     assert sorted(h["year"].unique()) == [2021, 2022, 2023, 2024, 2025, 2026]
     before = h[h["year"] <= 2025]
@@ -165,7 +165,7 @@ def test_hierarchy_follows_the_2025_reform(realistic_ingested):
 
 @pytest.mark.parametrize("profile", ["clean", "messy"])
 def test_accounting_holds_for_every_table(profile, clean_province, messy_province):
-    province, raw = clean_province if profile == "clean" else messy_province
+    _, raw = clean_province if profile == "clean" else messy_province
     result = ingest.ingest(raw, write=False)
     for table in ingest.TABLE_ORDER:
         assert result.input_rows[table] == result.accepted_rows(table) + result.rejected_rows(table)

@@ -688,7 +688,11 @@ def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
     frame = pd.concat([p.frame for p in parsed], ignore_index=True)
     problems = [q for p in parsed for q in p.problems]
     typed, found = validate(table, frame)
-    problems += found
+    # a cell that could not be parsed is blank for pandera; report it once
+    unreadable = {(p["file"], p["sheet"], p["row"], p["column"]) for p in problems}
+    problems += [
+        p for p in found if (p["file"], p["sheet"], p["row"], p["column"]) not in unreadable
+    ]
     bad = {(p["file"], p["sheet"], p["row"]) for p in problems}
     row_ids = zip(typed["_file"], typed["_sheet"], typed["_row"], strict=True)
     clean = typed[[row_id not in bad for row_id in row_ids]]
