@@ -183,12 +183,19 @@ def test_bad_cells_are_rejected_with_file_row_column(sample, tmp_path):
     rows[2][names.index("teachers")] = "mười"
     rows[3][names.index("lms_in_use")] = "có lẽ"
     rows[4][names.index("enrolment")] = "12,5"
+    rows[5][names.index("teachers")] = "-4"  # out of range: the rules over teachers stay quiet
+    rows[5][names.index("bandwidth_mbps")] = "nhanh"  # a second problem in the same row
     path = write_csv(tmp_path / "r.csv", rows)
     result = ingest.ingest(path, write=False)
     assert result.accounting_holds()
+    assert result.rejected_rows("panel") == 4
+    assert sorted(result.rejects.loc[result.rejects["row"] == 6, "rule"]) == [
+        "not_a_number",
+        "out_of_range",
+    ]
     got = result.rejects.set_index("row")[["column", "rule", "value"]]
     assert got.loc[3].tolist() == ["teachers", "not_a_number", "mười"]
     assert got.loc[4].tolist() == ["lms_in_use", "not_yes_no", "có lẽ"]
     assert got.loc[5].tolist() == ["enrolment", "not_whole_number", "12,5"]
     assert set(result.rejects["file"]) == {str(path)}
-    assert len(result.tables["panel"]) == len(sample) - 3
+    assert len(result.tables["panel"]) == len(sample) - 4

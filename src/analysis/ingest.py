@@ -608,12 +608,20 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[s
         rules = {r.id: r for r in schema.rules()} if table == "panel" else {}
         cases = errors.failure_cases
         cases = cases[cases["index"].notna()]
+        # a rule over a value that is already out of range says nothing new
+        bad_cells = {
+            (int(c.index), str(c.column))
+            for c in cases.itertuples(index=False)
+            if str(c.check) not in rules
+        }
         for case in cases.itertuples(index=False):
             idx = int(case.index)
             check = str(case.check)
             if check in rules:
                 rule = rules[check]
                 if case.column != rule.left:
+                    continue
+                if (idx, rule.left) in bad_cells or (idx, rule.right) in bad_cells:
                     continue
                 left, right = check_frame.at[idx, rule.left], check_frame.at[idx, rule.right]
                 value = f"{rule.left}={left}, {rule.right}={right}"
