@@ -137,7 +137,7 @@ def test_duckdb_views_match_parquet(realistic_ingested):
         n_panel = con.execute("select count(*) from panel").fetchone()[0]
         n_joined = con.execute("select count(*) from panel_hierarchy").fetchone()[0]
         districts = con.execute(
-            "select count(distinct district_id) from panel_hierarchy"
+            "select count(distinct analysis_district_id) from panel_hierarchy"
         ).fetchone()[0]
         n_rejects = con.execute("select count(*) from rejects").fetchone()[0]
     assert n_panel == n_joined == len(result.tables["panel"])
@@ -146,18 +146,20 @@ def test_duckdb_views_match_parquet(realistic_ingested):
 
 
 def test_hierarchy_follows_the_2025_reform(realistic_ingested):
+    """2023–24 is reported by district; 2024–25 (summarised on 31 August 2025) by commune."""
     _, result, _ = realistic_ingested
     h = result.tables["school_hierarchy"]
     assert sorted(h["year"].unique()) == [2021, 2022, 2023, 2024, 2025, 2026]
-    before = h[h["year"] <= 2025]
-    after = h[h["year"] == 2026]
+    before = h[h["year"] <= 2024]
+    after = h[h["year"] >= 2025]
     assert before["district_id"].notna().all() and before["commune_id"].isna().all()
     assert after["district_id"].isna().all() and after["commune_id"].notna().all()
+    assert (before["unit_level"] == "district").all() and (after["unit_level"] == "commune").all()
     assert before["province_id"].eq(synth.PROVINCE_ID).all()
     assert after["province_id"].eq(synth.NEW_PROVINCE_ID).all()
     # the comparable district is the school's own district for most schools after the reform
-    own = before[before["year"] == 2025].set_index("school_id")["district_id"]
-    later = after.set_index("school_id")["analysis_district_id"]
+    own = before[before["year"] == 2024].set_index("school_id")["district_id"]
+    later = after[after["year"] == 2025].set_index("school_id")["analysis_district_id"]
     agreement = (own == later.reindex(own.index)).mean()
     assert agreement > 0.95
     assert np.all(before["analysis_district_id"] == before["district_id"])

@@ -13,16 +13,13 @@ import datetime as dt
 
 import pandas as pd
 
-# A school year (end year t) is placed in the hierarchy as of 31 May of t: the
-# date by which schools file their Decision 4725 self-assessment.
-REFERENCE_MONTH_DAY = (5, 31)
-
 HIERARCHY_COLUMNS = {
     "school_id": "str",
     "year": "int64",
     "reference_date": "datetime64[us]",
     "unit_id": "str",
     "unit_level": "str",
+    "unit_name": "str",
     "district_id": "str",
     "district_name": "str",
     "commune_id": "str",
@@ -35,7 +32,15 @@ HIERARCHY_COLUMNS = {
 
 
 def reference_date(year: int) -> pd.Timestamp:
-    return pd.Timestamp(dt.date(year, *REFERENCE_MONTH_DAY))
+    """The day whose hierarchy a school year ending in ``year`` is reported in.
+
+    Set in ``config/hierarchy.yml`` (31 August by default: the year-end summary).
+    """
+    from analysis import paths
+    from analysis._yaml import load_yaml
+
+    config = load_yaml(paths.config_dir() / "hierarchy.yml")["reference_date"]
+    return pd.Timestamp(dt.date(year, int(config["month"]), int(config["day"])))
 
 
 def _valid_at(frame: pd.DataFrame, when: pd.Timestamp) -> pd.Series:
@@ -81,6 +86,7 @@ def school_hierarchy(
             row["unit_id"] = unit
             if unit in live_units.index:
                 row["unit_level"] = live_units.at[unit, "unit_level"]
+                row["unit_name"] = names.get(unit)
             chain = unit
             seen = set()
             while chain is not None and chain in live_units.index and chain not in seen:

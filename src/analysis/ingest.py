@@ -52,6 +52,8 @@ REJECT_COLUMNS = {
     "file": "str",
     "sheet": "str",
     "row": "int64",
+    "school_id": "str",
+    "year": "Int64",
     "column": "str",
     "value": "str",
     "rule": "str",
@@ -498,6 +500,7 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
             blank += 1
             continue
         input_rows += 1
+        row_problems = len(problems)
         record: dict[str, Any] = {"_file": sheet.file, "_sheet": sheet.name, "_row": row_number}
         for pos, name in found.columns.items():
             value = row[pos] if pos < len(row) else None
@@ -514,6 +517,9 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
         if constant_year is not None:
             record["year"] = constant_year
             record["school_year"] = f"{constant_year - 1}-{constant_year}"
+        for problem in problems[row_problems:]:
+            problem["school_id"] = record.get("school_id")
+            problem["year"] = record.get("year")
         for pos, header in found.unknown.items():
             value = row[pos] if pos < len(row) else None
             if not is_na(value):
@@ -637,6 +643,8 @@ def validate(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[s
                     "file": typed.at[idx, "_file"],
                     "sheet": typed.at[idx, "_sheet"],
                     "row": int(typed.at[idx, "_row"]),
+                    "school_id": typed.at[idx, "school_id"] if "school_id" in typed else None,
+                    "year": typed.at[idx, "year"] if "year" in typed else None,
                     "column": str(case.column),
                     "value": value,
                     "rule": code,
@@ -674,6 +682,8 @@ def _reject_duplicates(table: str, frame: pd.DataFrame, keys: list[str]) -> list
                     "file": row["_file"],
                     "sheet": row["_sheet"],
                     "row": int(row["_row"]),
+                    "school_id": row.get("school_id"),
+                    "year": row.get("year"),
                     "column": ", ".join(keys),
                     "value": label,
                     "rule": rule,
@@ -713,6 +723,8 @@ def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
                     "file": row["_file"],
                     "sheet": row["_sheet"],
                     "row": int(row["_row"]),
+                    "school_id": row.get("school_id"),
+                    "year": row.get("year"),
                     "column": "school_id",
                     "value": row["school_id"],
                     "rule": "unknown_school",
@@ -873,7 +885,8 @@ def write_outputs(result: IngestResult, out_dir: Path) -> Path:
         if {"panel", "school_hierarchy", "schools"} <= outputs.keys():
             con.execute(
                 "CREATE VIEW panel_hierarchy AS SELECT p.*, s.school_level, s.area_type, "
-                "h.unit_id, h.district_id, h.district_name, h.commune_id, h.province_id, "
+                "h.unit_id, h.unit_level, h.unit_name, h.district_id, h.district_name, "
+                "h.commune_id, h.commune_name, h.province_id, "
                 "h.analysis_district_id, h.analysis_district_name "
                 "FROM panel p JOIN schools s USING (school_id) "
                 "LEFT JOIN school_hierarchy h USING (school_id, year)"
