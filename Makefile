@@ -26,9 +26,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)  ## Create or update the local environment (.venv) and the project kernel
 
-run: $(STAMP)  ## The main job: generate the synthetic province if missing, ingest it, print a summary
+run: $(STAMP)  ## The main job: generate the province if missing, ingest it, compute the KPI tables
 	$(WB) generate --if-missing --out $(RAW)
 	$(WB) ingest $(RAW)
+	$(WB) indicators --out reports/kpi
 
 generate: $(STAMP)  ## Regenerate the synthetic province (data/raw/thai_nguyen_synthetic)
 	$(WB) generate --out $(RAW)

@@ -107,6 +107,51 @@ def ingest(
     _print_summary(result)
 
 
+@app.command()
+def indicators(
+    dataset: Annotated[str, typer.Option(help="Dataset spec (config/datasets)")] = (
+        "thai_nguyen_synthetic"
+    ),
+    processed: Annotated[
+        Path | None, typer.Option(help="Processed tables (default data/processed)")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the tables: vi or en")] = "vi",
+    out: Annotated[Path | None, typer.Option(help="Output folder (default reports/kpi)")] = None,
+) -> None:
+    """Indicators, targets, CĐS maturity and data quality: KPI workbook (Excel) + CSV."""
+    from analysis import datasets, export, i18n, paths
+
+    if lang not in i18n.LANGUAGES:
+        errors.print(f"unknown language {lang!r}; expected vi or en", style="red")
+        raise typer.Exit(2)
+    try:
+        data = datasets.load(dataset, processed=processed)
+    except (datasets.DatasetError, ValueError, KeyError) as exc:
+        errors.print("Cannot load the dataset:", style="bold red", end=" ")
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    out = out or paths.reports_dir() / "kpi"
+    with errors.status("Computing indicators, maturity levels and data quality…"):
+        written = export.export(data, out, lang=lang)
+    tables = written["tables"]
+    province = tables["province"]
+    latest = province["year"].max()
+    shown = province[province["year"] == latest]
+    table = Table(title=f"{i18n.label('levels', 'analysis_province', lang)} — {latest}")
+    for header in ("name", "value", "target", "status"):
+        table.add_column(i18n.label("columns", header, lang))
+    status_names = i18n.labels("status", lang)
+    for row in shown.itertuples():
+        table.add_row(
+            row.name,
+            f"{row.value:,.1f} {row.measure}",
+            "" if row.target != row.target else f"{row.target:,.0f} ({row.target_year})",
+            status_names[row.status],
+        )
+    console.print(table)
+    console.print(f"KPI workbook: {written['workbook']}; CSV: {out / f'csv_{lang}'}")
+
+
 def _print_summary(result) -> None:
     tables = result.tables
     panel = tables.get("panel")

@@ -28,6 +28,8 @@ HIERARCHY_COLUMNS = {
     "province_name": "str",
     "analysis_district_id": "str",
     "analysis_district_name": "str",
+    "analysis_province_id": "str",
+    "analysis_province_name": "str",
 }
 
 
@@ -63,10 +65,15 @@ def school_hierarchy(
     commune and province it belongs to at :func:`reference_date`, and an
     ``analysis_district_*`` pair that stays comparable across the 2025 reform:
     the district itself before it, and afterwards the former district that
-    contributed most of the new commune's schools (from the crosswalk).
+    contributed most of the new commune's schools (from the crosswalk); and
+    ``analysis_province_*``, that district's province (the pre-reform boundary).
     Schools with no membership at a date get blank unit columns.
     """
     names = units.set_index("unit_id")["unit_name"].to_dict()
+    # a unit's parent as recorded on the unit (the former district's former province)
+    parents = {
+        u: p for u, p in zip(units["unit_id"], units["parent_id"], strict=True) if pd.notna(p)
+    }
     majority = {}
     if len(crosswalk):
         ordered = crosswalk.sort_values(
@@ -101,6 +108,9 @@ def school_hierarchy(
                 district = majority.get(row["commune_id"])
             row["analysis_district_id"] = district
             row["analysis_district_name"] = names.get(district) if district else None
+            province = parents.get(district) if district else None
+            row["analysis_province_id"] = province
+            row["analysis_province_name"] = names.get(province) if province else None
             rows.append(row)
     out = pd.DataFrame(rows, columns=list(HIERARCHY_COLUMNS))
     return out.astype(HIERARCHY_COLUMNS)

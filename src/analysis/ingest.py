@@ -887,7 +887,8 @@ def write_outputs(result: IngestResult, out_dir: Path) -> Path:
                 "CREATE VIEW panel_hierarchy AS SELECT p.*, s.school_level, s.area_type, "
                 "h.unit_id, h.unit_level, h.unit_name, h.district_id, h.district_name, "
                 "h.commune_id, h.commune_name, h.province_id, "
-                "h.analysis_district_id, h.analysis_district_name "
+                "h.analysis_district_id, h.analysis_district_name, "
+                "h.analysis_province_id, h.analysis_province_name "
                 "FROM panel p JOIN schools s USING (school_id) "
                 "LEFT JOIN school_hierarchy h USING (school_id, year)"
             )
