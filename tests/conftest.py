@@ -45,3 +45,22 @@ def realistic_ingested(realistic_province, tmp_path_factory):
     province, raw = realistic_province
     out = tmp_path_factory.mktemp("processed_realistic")
     return province, ingest.ingest(raw, out_dir=out), out
+
+
+# Measured figures (recall, precision, …) shown at the end of the run.
+MEASUREMENTS: list[str] = []
+
+
+@pytest.fixture
+def report():
+    def add(line: str) -> None:
+        MEASUREMENTS.append(line)
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    if MEASUREMENTS:
+        terminalreporter.section("measured against the planted truth")
+        for line in MEASUREMENTS:
+            terminalreporter.write_line(line)

@@ -34,8 +34,8 @@ def kpi_tables(dataset, *, lang: str = "vi") -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for sheet, level in SHEET_LEVELS.items():
         part = table[table["level"] == level].reset_index(drop=True)
-        if sheet == "school":  # the definitions sheet carries these once
-            part = part.drop(columns=["domain", "sector", "target_source"])
+        if sheet == "school":
+            part = school_profile(part, data)
         out[sheet] = part
     out["maturity"] = maturity.distribution(data, level="analysis_district", lang=lang)
     hierarchy = dataset.tables.get("school_hierarchy")
@@ -47,6 +47,22 @@ def kpi_tables(dataset, *, lang: str = "vi") -> dict[str, pd.DataFrame]:
         )
     out["definitions"] = indicators.definitions(lang)
     return out
+
+
+def school_profile(school_rows: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
+    """Schools wide: one row per school-year, one column per indicator (by name).
+
+    Status and targets are judged for units, not single schools; the tidy
+    school-level rows stay available from :func:`analysis.indicators.compute`.
+    """
+    wide = school_rows.pivot_table(
+        index=["unit_id", "year"], columns="name", values="value", aggfunc="first", sort=False
+    )
+    order = list(dict.fromkeys(school_rows["name"]))
+    wide = wide[order].reset_index().rename(columns={"unit_id": "school_id"})
+    where = data[["school_id", "year", "school_name", "unit_name", "analysis_district_name"]]
+    wide = where.merge(wide, on=["school_id", "year"], how="right")
+    return wide.sort_values(["school_id", "year"]).reset_index(drop=True)
 
 
 def localise(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

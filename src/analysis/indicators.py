@@ -140,6 +140,26 @@ def load_indicators(path: Path | str | None = None) -> list[Indicator]:
     return out
 
 
+def referenced_columns(expression: str) -> set[str]:
+    """Column names an expression uses (identifiers that are not numbers)."""
+    import keyword
+    import re
+
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression))
+    return {n for n in names if not keyword.iskeyword(n) and n not in {"True", "False"}}
+
+
+def check_expressions(available: set[str], path: Path | str | None = None) -> list[str]:
+    """Problems with indicator expressions: columns not in ``available``."""
+    problems = []
+    for ind in load_indicators(path):
+        for side in ("numerator", "denominator"):
+            unknown = referenced_columns(getattr(ind, side)) - available
+            if unknown:
+                problems.append(f"{ind.id}.{side}: unknown column(s) {sorted(unknown)}")
+    return problems
+
+
 def _select(indicators: list[Indicator] | list[str] | None) -> list[Indicator]:
     every = load_indicators()
     if indicators is None:
