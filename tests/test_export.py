@@ -68,17 +68,32 @@ def test_english_on_request(kpi, tmp_path):
 
 def test_cli_indicators(realistic_ingested, tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "analysis", "indicators", "--processed", str(realistic_ingested[2]),
-         "--out", str(tmp_path), "--lang", "en"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "indicators",
+            "--processed",
+            str(realistic_ingested[2]),
+            "--out",
+            str(tmp_path),
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "kpi_en.xlsx").is_file()
     assert "Province (pre-2025 boundary)" in done.stdout
     missing = subprocess.run(
         [sys.executable, "-m", "analysis", "indicators", "--processed", str(tmp_path / "none")],
-        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert missing.returncode == 2 and "make run" in missing.stderr
     assert "Traceback" not in missing.stderr

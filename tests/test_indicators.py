@@ -33,14 +33,27 @@ def test_at_least_twenty_indicators_with_labels_and_sources():
 def test_required_topics_are_covered():
     ids = {i.id for i in indicators.load_indicators()}
     for required in [
-        "learners_per_computer", "learners_per_connected_computer", "schools_with_internet",
-        "classrooms_projector_internet", "bandwidth_per_learner", "teachers_online_account",
-        "teachers_trained_cds", "training_hours_per_teacher", "teachers_digital_material",
-        "pupils_digital_records", "e_lessons_per_teacher", "schools_using_lms",
-        "management_system_coverage", "schools_online_admission", "schools_cashless_fees",
-        "schools_with_it_staff", "schools_security_person", "schools_with_backups",
-        "security_incidents_per_school", "exam_pass_rate",
-    ]:  # fmt: skip
+        "learners_per_computer",
+        "learners_per_connected_computer",
+        "schools_with_internet",
+        "classrooms_projector_internet",
+        "bandwidth_per_learner",
+        "teachers_online_account",
+        "teachers_trained_cds",
+        "training_hours_per_teacher",
+        "teachers_digital_material",
+        "pupils_digital_records",
+        "e_lessons_per_teacher",
+        "schools_using_lms",
+        "management_system_coverage",
+        "schools_online_admission",
+        "schools_cashless_fees",
+        "schools_with_it_staff",
+        "schools_security_person",
+        "schools_with_backups",
+        "security_incidents_per_school",
+        "exam_pass_rate",
+    ]:
         assert required in ids
     sectors = {i.sector for i in indicators.load_indicators()}
     assert sectors == {"in", "cross"}
@@ -138,18 +151,33 @@ def _unit_series(values: dict[str, list[float]], years=(2021, 2022, 2023)) -> pd
     rows = []
     for unit, series in values.items():
         for year, v in zip(years, series, strict=True):
-            rows.append({"school_id": f"{unit}{year}", "year": year, "province_id": unit,
-                         "province_name": unit, "enrolment": 100.0, "e_lessons": v})  # fmt: skip
+            rows.append(
+                {
+                    "school_id": f"{unit}{year}",
+                    "year": year,
+                    "province_id": unit,
+                    "province_name": unit,
+                    "enrolment": 100.0,
+                    "e_lessons": v,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _indicator(better="higher", targets=((2025, 80.0),)):
     return indicators.Indicator(
-        id="share", name={"vi": "Tỷ lệ", "en": "Share"}, domain="use", numerator="e_lessons",
-        denominator="enrolment", factor=100, unit={"vi": "%", "en": "%"}, better=better,
-        sector="in", source="test",
+        id="share",
+        name={"vi": "Tỷ lệ", "en": "Share"},
+        domain="use",
+        numerator="e_lessons",
+        denominator="enrolment",
+        factor=100,
+        unit={"vi": "%", "en": "%"},
+        better=better,
+        sector="in",
+        source="test",
         targets=tuple(indicators.Target(y, v, "test") for y, v in targets),
-    )  # fmt: skip
+    )
 
 
 def test_status_met_on_track_behind_by_hand():
@@ -212,9 +240,10 @@ def test_every_level_every_year_in_one_call(synthetic):
 
 def test_hierarchy_change_across_2025(synthetic):
     out = indicators.compute(
-        synthetic, indicators=["teachers_trained_cds"],
+        synthetic,
+        indicators=["teachers_trained_cds"],
         levels=("unit", "district", "commune", "analysis_district", "analysis_province"),
-    )  # fmt: skip
+    )
     units = out.groupby(["level", "year"])["unit_id"].nunique()
     assert units[("unit", 2024)] == 9 and units[("unit", 2025)] > 9  # districts, then communes
     assert ("district", 2025) not in units.index and ("commune", 2024) not in units.index

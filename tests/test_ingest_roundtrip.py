@@ -96,9 +96,15 @@ def test_every_planted_flaw_is_caught(messy_province, tmp_path):
         assert ((dup["school_id"], dup["year"]) in panel_keys) == (dup["kind"] == "exact")
     # rules are named by what they check, and each reject names file, sheet, row and column
     assert set(rejects["rule"]) <= {
-        "trained_le_teachers", "connected_le_computers", "out_of_range", "not_a_number",
-        "unknown_school", "duplicate_row", "duplicate_conflict", "digital_records_le_enrolment",
-    }  # fmt: skip
+        "trained_le_teachers",
+        "connected_le_computers",
+        "out_of_range",
+        "not_a_number",
+        "unknown_school",
+        "duplicate_row",
+        "duplicate_conflict",
+        "digital_records_le_enrolment",
+    }
     assert rejects[["file", "sheet", "column", "message"]].ne("").all().all()
     assert (rejects["row"] > 4).all()  # data start below the title and header rows
 

@@ -93,9 +93,21 @@ def test_text_in_numeric_cells_is_not_a_number(text):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Có", True), ("có", True), ("CO", True), ("x", True), (1, True), ("Yes", True),
-     ("Không", False), ("khong", False), ("0", False), (0, False), ("", None), (None, None)],
-)  # fmt: skip
+    [
+        ("Có", True),
+        ("có", True),
+        ("CO", True),
+        ("x", True),
+        (1, True),
+        ("Yes", True),
+        ("Không", False),
+        ("khong", False),
+        ("0", False),
+        (0, False),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_yes_no(text, expected):
     assert parse_bool(text) is expected
 

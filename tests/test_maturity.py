@@ -32,12 +32,18 @@ def test_framework_is_data_and_says_it_must_be_checked(framework):
 
 def _school(**points):
     base = {
-        "school_id": "s", "year": 2024,
-        "m1_online_teaching_plan": True, "c1_3_online_software": 30,
-        "c1_4_digitised_material": 10, "c1_5_computer_testing": 20, "c1_6_teachers": 20,
-        "c1_7_infrastructure": 20, "m2_steering_plan": True, "c2_3_management_system": 60,
+        "school_id": "s",
+        "year": 2024,
+        "m1_online_teaching_plan": True,
+        "c1_3_online_software": 30,
+        "c1_4_digitised_material": 10,
+        "c1_5_computer_testing": 20,
+        "c1_6_teachers": 20,
+        "c1_7_infrastructure": 20,
+        "m2_steering_plan": True,
+        "c2_3_management_system": 60,
         "c2_4_online_services": 30,
-    }  # fmt: skip
+    }
     base.update(points)
     return base
 
@@ -65,8 +71,13 @@ def _score(framework, **points):
     ],
 )
 def test_group1_levels_by_hand(framework, g1_points, level):
-    cols = ["c1_3_online_software", "c1_4_digitised_material", "c1_5_computer_testing",
-            "c1_6_teachers", "c1_7_infrastructure"]  # fmt: skip
+    cols = [
+        "c1_3_online_software",
+        "c1_4_digitised_material",
+        "c1_5_computer_testing",
+        "c1_6_teachers",
+        "c1_7_infrastructure",
+    ]
     got = _score(framework, **dict(zip(cols, g1_points, strict=True)))
     assert got.loc["g1", "score"] == pytest.approx(sum(g1_points))
     assert got.loc["g1", "level"] == level

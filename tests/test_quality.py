@@ -57,12 +57,16 @@ def test_completeness_finds_the_missing_reports(synthetic, report):
         )
     )
     recall, precision = _recall_precision(found_missing, planted_missing)
-    report(f"completeness, missing reports: recall {recall:.2f}, precision {precision:.2f} "
-           f"({len(planted_missing)} planted)")  # fmt: skip
+    report(
+        f"completeness, missing reports: recall {recall:.2f}, precision {precision:.2f} "
+        f"({len(planted_missing)} planted)"
+    )
     assert recall == 1.0 and precision == 1.0
     recall, precision = _recall_precision(found_rejected, planted_rejected)
-    report(f"completeness, rejected reports: recall {recall:.2f}, precision {precision:.2f} "
-           f"({len(planted_rejected)} planted)")  # fmt: skip
+    report(
+        f"completeness, rejected reports: recall {recall:.2f}, precision {precision:.2f} "
+        f"({len(planted_rejected)} planted)"
+    )
     assert recall == 1.0 and precision == 1.0
     assert (summary["expected"] == summary[["received", "rejected", "missing"]].sum(axis=1)).all()
     total = summary.groupby("year")[["expected", "received"]].sum()
@@ -87,8 +91,10 @@ def test_outliers_find_the_planted_values(synthetic, report, method, recall_floo
     flagged = quality.outliers(data, method=method, indicators=list(OUTLIER_INDICATOR.values()))
     found = set(zip(flagged["school_id"], flagged["year"], flagged["indicator"], strict=True))
     recall, precision = _recall_precision(found, planted)
-    report(f"outliers ({method}, threshold 3.0): recall {recall:.2f}, precision {precision:.2f} "
-           f"({len(planted)} planted, {len(found)} flagged)")  # fmt: skip
+    report(
+        f"outliers ({method}, threshold 3.0): recall {recall:.2f}, precision {precision:.2f} "
+        f"({len(planted)} planted, {len(found)} flagged)"
+    )
     assert recall >= recall_floor
     assert precision >= precision_floor
 
@@ -110,8 +116,11 @@ def test_rule_violations_name_school_year_and_both_sides(synthetic):
     province, _, data = synthetic
     violations = quality.rule_violations(data)
     hours = violations[violations["rule"] == "training_hours_need_trainees"]
-    planted = {(o["school_id"], o["year"]) for o in province.truth["realism"]["outliers"]
-               if o["column"] == "training_hours"}  # fmt: skip
+    planted = {
+        (o["school_id"], o["year"])
+        for o in province.truth["realism"]["outliers"]
+        if o["column"] == "training_hours"
+    }
     assert planted <= set(zip(hours["school_id"], hours["year"], strict=True))
     assert (hours["left_value"] > hours["right_value"]).all()
     frame = pd.DataFrame(

@@ -35,9 +35,16 @@ def test_province_shape(clean_province):
     assert truth["synthetic"] is True
     names = {d["name"] for d in truth["districts"]}
     assert names == {
-        "Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên", "Huyện Phú Bình",
-        "Huyện Đồng Hỷ", "Huyện Võ Nhai", "Huyện Định Hóa", "Huyện Đại Từ", "Huyện Phú Lương",
-    }  # fmt: skip
+        "Thành phố Thái Nguyên",
+        "Thành phố Sông Công",
+        "Thành phố Phổ Yên",
+        "Huyện Phú Bình",
+        "Huyện Đồng Hỷ",
+        "Huyện Võ Nhai",
+        "Huyện Định Hóa",
+        "Huyện Đại Từ",
+        "Huyện Phú Lương",
+    }
     assert {d["area_type"] for d in truth["districts"]} == {"urban", "rural", "mountainous"}
     assert 550 <= truth["n_schools"] <= 650
     assert set(province.schools["school_level"]) == set(synth.LEVELS)

