@@ -8,7 +8,7 @@ import pytest
 from analysis import datasets, schema
 from analysis._yaml import ConfigError
 
-REAL = ["star", "maschools", "school93_98"]
+REAL = ["star", "maschools", "school93_98", "hsb"]
 
 
 def test_every_spec_is_listed():
@@ -29,7 +29,7 @@ def test_every_role_column_has_both_labels(name):
 
 @pytest.mark.parametrize(
     ("name", "rows", "excluded"),
-    [("star", 6325, 5273), ("maschools", 220, 0), ("school93_98", 10668, 0)],
+    [("star", 6325, 5273), ("maschools", 220, 0), ("school93_98", 10668, 0), ("hsb", 7185, 0)],
 )
 def test_real_datasets_load(name, rows, excluded):
     data = datasets.load(name)
