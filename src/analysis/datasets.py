@@ -46,6 +46,7 @@ class DatasetSpec:
     row: dict[str, str] = field(default_factory=dict)
     citation: str = ""
     synthetic: bool = False
+    design: str = "observational"  # or "experiment": treatment roles were randomised
 
     @property
     def role_columns(self) -> list[str]:
@@ -89,6 +90,8 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
     if kind not in SOURCE_KINDS:
         kinds = ", ".join(SOURCE_KINDS)
         raise ConfigError(f"{path}: source.kind {kind!r}; expected one of {kinds}")
+    if raw.get("design", "observational") not in {"observational", "experiment"}:
+        raise ConfigError(f"{path}: design must be 'observational' or 'experiment'")
     unknown_roles = set(raw["roles"]) - set(ROLES)
     if unknown_roles:
         raise ConfigError(f"{path}: unknown roles {sorted(unknown_roles)}; expected {ROLES}")
@@ -111,6 +114,7 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
         row=dict(raw.get("row") or {}),
         citation=raw.get("citation", ""),
         synthetic=bool(raw.get("synthetic", False)),
+        design=raw.get("design", "observational"),
     )
 
 

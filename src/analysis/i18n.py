@@ -47,3 +47,8 @@ def missing_labels() -> list[str]:
                 if not isinstance(entry, dict) or not str(entry.get(lang) or "").strip():
                     out.append(f"{section}.{key}.{lang}")
     return out
+
+
+def text(section: str, key: str, lang: str = "vi", **values: Any) -> str:
+    """A catalogue sentence with ``{placeholders}`` filled in."""
+    return label(section, key, lang).format(**values)
