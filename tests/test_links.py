@@ -302,3 +302,23 @@ def test_interval_coverage_over_200_replications(report):
     )
     for term, value in coverage.items():
         assert 0.92 <= value <= 0.98, (term, value)
+
+
+def test_weights_give_weighted_least_squares(frame):
+    import statsmodels.formula.api as smf
+
+    result = links.estimate(
+        frame, "mean_test_score ~ infra + ses", cov="nonrobust", weights="enrolment"
+    )
+    direct = smf.wls("mean_test_score ~ infra + ses", frame, weights=frame["enrolment"]).fit()
+    np.testing.assert_allclose(result.tidy()["estimate"], direct.params.to_numpy())
+    np.testing.assert_allclose(result.tidy()["std_error"], direct.bse.to_numpy())
+    panel = links.estimate(
+        frame,
+        "mean_test_score ~ infra + ses",
+        model="panel",
+        entity="school_id",
+        time="year",
+        weights="enrolment",
+    )
+    assert panel.glance()["n_obs"].iloc[0] == len(frame)
