@@ -411,3 +411,14 @@ def definitions(lang: str = "vi") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def headline(path: Path | str | None = None) -> list[str]:
+    """Ids of the headline indicators (``headline:`` in indicators.yml)."""
+    path = Path(path) if path else default_path()
+    ids = load_yaml(path).get("headline") or []
+    known = {i.id for i in load_indicators(path)}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ConfigError(f"{path}: headline names unknown indicators {unknown}")
+    return list(ids)

@@ -39,7 +39,9 @@ def raw_dir() -> Path:
 
 
 def processed_dir() -> Path:
-    return project_root() / "data" / "processed"
+    """``data/processed``, or ``$WORKBENCH_PROCESSED`` (tests, other deployments)."""
+    env = os.environ.get("WORKBENCH_PROCESSED")
+    return Path(env).resolve() if env else project_root() / "data" / "processed"
 
 
 def reports_dir() -> Path:

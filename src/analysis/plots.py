@@ -107,3 +107,147 @@ def influence(frame: pd.DataFrame, *, lang: str = "vi", ax=None):
     ax.set_ylabel(_label("student_resid", lang))
     ax.set_title(_label("influence_title", lang))
     return ax
+
+
+def _chart(key: str, lang: str, **values) -> str:
+    return i18n.text("charts", key, lang, **values)
+
+
+def district_comparison(
+    values: pd.DataFrame,
+    *,
+    indicator: str,
+    year: int,
+    level: str = "analysis_district",
+    highlight: str | None = None,
+    lang: str = "vi",
+    ax=None,
+):
+    """Units of a level ranked on one indicator in one year, with the target line."""
+    use_style()
+    rows = values[
+        (values["indicator"] == indicator) & (values["level"] == level) & (values["year"] == year)
+    ]
+    rows = rows.sort_values("value")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.5))
+    colours = [PALETTE.get(s, "#2c7fb8") for s in rows["status"]]
+    if highlight is not None:
+        colours = [
+            c if u == highlight else c + "66" for c, u in zip(colours, rows["unit_id"], strict=True)
+        ]
+    ax.barh(rows["unit_name"].astype(str), rows["value"], color=colours)
+    target = rows["target"].dropna()
+    if len(target):
+        ax.axvline(
+            target.iloc[0],
+            color="#333333",
+            linestyle="--",
+            linewidth=1,
+            label=_chart("target", lang),
+        )
+        ax.legend(loc="lower right")
+    name = rows["name"].iloc[0] if len(rows) else indicator
+    measure = rows["measure"].iloc[0] if len(rows) else ""
+    ax.set_xlabel(f"{name} ({measure})")
+    ax.set_title(f"{name} — {year}")
+    return ax
+
+
+def trend(
+    values: pd.DataFrame, *, indicator: str, units: list[tuple[str, str]], lang: str = "vi", ax=None
+):
+    """Lines over school years for (level, unit_id) pairs, with the target as a dashed line."""
+    use_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    rows = values[values["indicator"] == indicator]
+    for level, unit in units:
+        part = rows[(rows["level"] == level) & (rows["unit_id"] == unit)].sort_values("year")
+        if len(part):
+            ax.plot(part["year"], part["value"], marker="o", label=str(part["unit_name"].iloc[0]))
+    target = rows.dropna(subset=["target"])
+    if len(target):
+        last = target.sort_values("year").iloc[-1]
+        ax.scatter(
+            [last["target_year"]],
+            [last["target"]],
+            marker="*",
+            s=160,
+            color="#333333",
+            label=_chart("target", lang),
+            zorder=5,
+        )
+    name = rows["name"].iloc[0] if len(rows) else indicator
+    ax.set_title(i18n.text("brief", "trend", lang, indicator=name))
+    ax.set_xlabel(_chart("school_year", lang))
+    ax.set_ylabel(rows["measure"].iloc[0] if len(rows) else "")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend()
+    return ax
+
+
+def maturity_levels(dist: pd.DataFrame, *, year: int, lang: str = "vi", ax=None):
+    """Stacked shares of schools at each maturity level, per unit and criteria group."""
+    use_style()
+    rows = dist[dist["year"] == year]
+    wide = rows.pivot_table(
+        index=["unit_name", "group"],
+        columns="maturity_level",
+        values="share",
+        aggfunc="sum",
+        fill_value=0,
+    )
+    wide = wide[sorted(wide.columns)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.3 * len(wide) + 1.8))
+    labels = [f"{u} · {g}" for u, g in wide.index]
+    left = np.zeros(len(wide))
+    colours = ["#d73027", "#fdae61", "#1a9850", "#bbbbbb"]
+    for colour, column in zip(colours, wide.columns, strict=False):
+        ax.barh(labels, wide[column], left=left, color=colour, label=column)
+        left += wide[column].to_numpy()
+    ax.set_xlabel(_chart("share", lang))
+    ax.set_title(_chart("maturity_title", lang, year=year))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize="small")
+    return ax
+
+
+def completeness_heatmap(summary: pd.DataFrame, *, lang: str = "vi", ax=None):
+    """Completeness (%) by unit and year."""
+    use_style()
+    wide = summary.pivot_table(index="unit_name", columns="year", values="completeness")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.4 * len(wide) + 1.5))
+    sns.heatmap(wide, annot=True, fmt=".1f", cmap="RdYlGn", vmin=80, vmax=100, ax=ax, cbar=False)
+    ax.set_title(_chart("completeness_title", lang))
+    ax.set_xlabel(_chart("school_year", lang))
+    ax.set_ylabel("")
+    return ax
+
+
+def status_counts(values: pd.DataFrame, *, level: str, year: int, lang: str = "vi", ax=None):
+    """How many indicators are met, on track or behind at one level in one year."""
+    use_style()
+    rows = values[(values["level"] == level) & (values["year"] == year)]
+    counts = rows["status"].value_counts()
+    order = [s for s in ("met", "on_track", "behind", "no_trend", "no_target") if s in counts]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    names = [i18n.label("status", s, lang) for s in order]
+    ax.bar(names, [counts[s] for s in order], color=[PALETTE[s] for s in order])
+    ax.set_ylabel(_chart("indicators", lang))
+    ax.set_title(_chart("status_title", lang, year=year))
+    return ax
+
+
+def status_colours(frame: pd.DataFrame, codes: list[str], column: str):
+    """A pandas Styler that colours ``column`` by status (met / on track / behind)."""
+    colours = [PALETTE.get(c, "#ffffff") for c in codes]
+
+    def paint(col):
+        if col.name != column:
+            return [""] * len(col)
+        return [f"background-color: {c}; color: white; font-weight: bold" for c in colours]
+
+    return frame.style.apply(paint).hide(axis="index")

@@ -1,0 +1,171 @@
+"""A district brief's content: headline table, rank, and three findings in plain words.
+
+Every sentence comes from the label catalogue (``brief`` section) in the
+reader's language; numbers are formatted for that reader.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis import i18n, indicators, maturity
+
+LEVEL = "analysis_district"
+PROVINCE = "analysis_province"
+
+
+def fmt_number(value: float, lang: str = "vi", digits: int = 1) -> str:
+    """1234.5 → "1.234,5" (vi) or "1,234.5" (en)."""
+    if value is None or pd.isna(value):
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if lang == "vi":
+        text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+    return text
+
+
+def with_unit(value: float, measure: str, lang: str) -> str:
+    number = fmt_number(value, lang)
+    return f"{number}{measure}" if measure == "%" else f"{number} {measure}"
+
+
+def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
+    """Indicator values for districts and the province, and maturity by district."""
+    frame = getattr(data, "data", data)
+    values = indicators.compute(frame, levels=(LEVEL, PROVINCE), lang=lang)
+    dist = maturity.distribution(frame, level=LEVEL, lang=lang)
+    province_dist = maturity.distribution(frame, level=PROVINCE, lang=lang)
+    return {
+        "values": values,
+        "maturity": dist[dist["year"] == year],
+        "province_maturity": province_dist[province_dist["year"] == year],
+    }
+
+
+def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> pd.DataFrame:
+    ids = indicators.headline()
+    mine = values[
+        (values["level"] == LEVEL) & (values["unit_id"] == unit) & (values["year"] == year)
+    ]
+    province = values[(values["level"] == PROVINCE) & (values["year"] == year)].set_index(
+        "indicator"
+    )
+    n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
+    mine = mine.set_index("indicator").reindex(ids).reset_index()
+    status = i18n.labels("status", lang)
+    head = i18n.labels("columns", lang)
+    out = pd.DataFrame(
+        {
+            head["name"]: mine["name"],
+            head["value"]: [
+                with_unit(v, m, lang) for v, m in zip(mine["value"], mine["measure"], strict=True)
+            ],
+            i18n.label("brief", "province", lang): [
+                with_unit(province.loc[i, "value"], province.loc[i, "measure"], lang)
+                if i in province.index
+                else "—"
+                for i in mine["indicator"]
+            ],
+            head["target"]: [
+                "—" if pd.isna(t) else f"{fmt_number(t, lang, 0)} ({y})"
+                for t, y in zip(mine["target"], mine["target_year"], strict=True)
+            ],
+            head["status"]: [status.get(s, s) for s in mine["status"]],
+            head["change"]: [fmt_number(c, lang) for c in mine["change"]],
+            i18n.text("brief", "rank", lang, n=n_units): [
+                "—" if pd.isna(r) else f"{int(r)}/{n_units}" for r in mine["rank"]
+            ],
+        }
+    )
+    out.attrs["status_codes"] = list(mine["status"])
+    return out
+
+
+def findings(
+    tables_: dict[str, pd.DataFrame], *, unit: str, year: int, lang: str = "vi"
+) -> list[str]:
+    """Three findings: a strength, the largest shortfall, and progress or maturity."""
+    values = tables_["values"]
+    ids = indicators.headline()
+    rows = values[
+        (values["level"] == LEVEL) & (values["unit_id"] == unit) & (values["year"] == year)
+    ]
+    rows = rows[rows["indicator"].isin(ids)]
+    n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
+    status = i18n.labels("status", lang)
+    out = []
+    peers = values[(values["level"] == LEVEL) & (values["year"] == year)]
+    tied = peers.groupby(["indicator", "rank"]).size().rename("tied").reset_index()
+    ranked = rows[rows["rank"].notna()].merge(tied, on=["indicator", "rank"], how="left")
+    # a first place shared by every district is no strength: rank by the worst tied place
+    ranked = ranked.assign(place=ranked["rank"] + ranked["tied"] - 1)
+    ranked = ranked.sort_values(["place", "indicator"])
+    if len(ranked):
+        best = ranked.iloc[0]
+        suffix = i18n.label("brief", "status_suffix_met", lang) if best["status"] == "met" else ""
+        out.append(
+            i18n.text(
+                "brief",
+                "strength",
+                lang,
+                indicator=best["name"],
+                value=with_unit(best["value"], best["measure"], lang),
+                rank=int(best["rank"]),
+                n=n_units,
+                status=suffix,
+            )
+        )
+    behind = rows[rows["status"].isin(["behind", "no_trend"]) & rows["gap"].notna()]
+    if len(behind):
+        relative = behind["gap"] / behind["target"].abs().where(behind["target"] != 0, 1)
+        worst = behind.loc[relative.idxmax()]
+        out.append(
+            i18n.text(
+                "brief",
+                "shortfall",
+                lang,
+                indicator=worst["name"],
+                value=with_unit(worst["value"], worst["measure"], lang),
+                target=with_unit(worst["target"], worst["measure"], lang),
+                target_year=int(worst["target_year"]),
+                gap=with_unit(worst["gap"], worst["measure"], lang),
+                status_word=status[worst["status"]].lower(),
+            )
+        )
+    else:
+        out.append(i18n.label("brief", "no_shortfall", lang))
+    dist = tables_["maturity"]
+    mine = dist[(dist["unit_id"] == unit)]
+    g1 = maturity.load_framework().groups[0].name[lang]
+    mine = mine[mine["group"] == g1]
+    if len(mine):
+        share = dict(zip(mine["maturity_level"], mine["share"], strict=True))
+        fw = maturity.load_framework()
+        prov = tables_["province_maturity"]
+        prov = prov[prov["group"] == g1]
+        prov_share = dict(zip(prov["maturity_level"], prov["share"], strict=True))
+        l3, l1 = fw.level_name(3, lang), fw.level_name(1, lang)
+        out.append(
+            i18n.text(
+                "brief",
+                "maturity_finding",
+                lang,
+                share3=f"{fmt_number(share.get(l3, 0), lang)}%",
+                province3=f"{fmt_number(prov_share.get(l3, 0), lang)}%",
+                share1=f"{fmt_number(share.get(l1, 0), lang)}%",
+            )
+        )
+    else:
+        changed = rows[rows["change"].notna()]
+        if len(changed):
+            top = changed.loc[(changed["change"] / changed["value"].abs()).idxmax()]
+            out.append(
+                i18n.text(
+                    "brief",
+                    "progress",
+                    lang,
+                    indicator=top["name"],
+                    change=with_unit(top["change"], top["measure"], lang),
+                )
+            )
+    return out[:3]
