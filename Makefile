@@ -26,10 +26,11 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)  ## Create or update the local environment (.venv) and the project kernel
 
-run: $(STAMP)  ## The main job: generate the province if missing, ingest it, compute the KPI tables
+run: $(STAMP)  ## The main job: generate the province if missing, ingest, KPI tables, run the default plan
 	$(WB) generate --if-missing --out $(RAW)
 	$(WB) ingest $(RAW)
 	$(WB) indicators --out reports/kpi
+	$(WB) run default
 
 generate: $(STAMP)  ## Regenerate the synthetic province (data/raw/thai_nguyen_synthetic)
 	$(WB) generate --out $(RAW)

@@ -37,7 +37,12 @@ def test_workbook_has_vietnamese_sheets_and_headers(kpi):
         assert i18n.label("sheets", key, "vi") in names
     province = book[i18n.label("sheets", "province", "vi")]
     header = [c.value for c in next(province.iter_rows(max_row=1))]
-    assert "Tên chỉ tiêu" in header and "Chỉ tiêu kế hoạch" in header and "Tình trạng" in header and "Giá trị" in header
+    assert (
+        "Tên chỉ tiêu" in header
+        and "Chỉ tiêu kế hoạch" in header
+        and "Tình trạng" in header
+        and "Giá trị" in header
+    )
     statuses = {
         row[header.index("Tình trạng")] for row in province.iter_rows(min_row=2, values_only=True)
     }

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -57,6 +58,7 @@ def generate(
     profile: Annotated[
         str, typer.Option(help="Realism flaws: clean, realistic (default data) or messy")
     ] = "realistic",
+    scale: Annotated[float, typer.Option(help="Share of the ~600 schools (small test data)")] = 1.0,
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing when the folder already has data")
     ] = False,
@@ -73,7 +75,7 @@ def generate(
         errors.print(f"unknown profile {profile!r}; expected one of {choices}", style="red")
         raise typer.Exit(2)
     with errors.status("Generating the synthetic province…"):
-        province = synth.generate(seed=seed, profile=profile)
+        province = synth.generate(seed=seed, profile=profile, scale=scale)
         written = synth.write(province, out)
     console.print(
         f"Synthetic Thái Nguyên province (seed {seed}, profile {profile}): "
@@ -150,6 +152,85 @@ def indicators(
         )
     console.print(table)
     console.print(f"KPI workbook: {written['workbook']}; CSV: {out / f'csv_{lang}'}")
+
+
+@app.command("run")
+def run_command(
+    plan: Annotated[str, typer.Argument(help="Plan name (config/plans) or path")] = "default",
+    dataset: Annotated[
+        str | None, typer.Option(help="Run the plan on another dataset spec")
+    ] = None,
+    jobs: Annotated[int | None, typer.Option(help="Runs in parallel (default: cores)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-run even unchanged runs")] = False,
+    only: Annotated[str | None, typer.Option(help="Only runs whose id matches (glob)")] = None,
+    processed: Annotated[
+        Path | None, typer.Option(help="Processed tables (default data/processed)")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="vi or en (default: the plan's)")] = None,
+    cell_timeout: Annotated[int, typer.Option(help="Seconds a cell may run")] = 600,
+    start_timeout: Annotated[int, typer.Option(help="Seconds for a kernel to start")] = 120,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default reports/PLAN)")] = None,
+) -> None:
+    """Execute a plan's notebooks (parallel, cached), record a manifest, render HTML."""
+    from analysis import runner
+
+    try:
+        loaded = runner.load_plan(plan, dataset=dataset, processed=processed, lang=lang)
+    except (runner.PlanError, ValueError, KeyError) as exc:
+        errors.print("Plan refused:", style="bold red", end=" ")
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=not errors.is_terminal,
+    ) as progress:
+
+        def track(items, total):
+            yield from progress.track(items, total=total, description=f"Plan {loaded.name}")
+
+        try:
+            manifest = runner.run_plan(
+                loaded,
+                out_dir=out,
+                jobs=jobs,
+                force=force,
+                only=only,
+                processed=processed,
+                cell_timeout=cell_timeout,
+                start_timeout=start_timeout,
+                progress=track,
+            )
+        except runner.PlanError as exc:
+            errors.print(str(exc), markup=False, style="red")
+            raise typer.Exit(2) from None
+    table = Table(title=f"Plan {loaded.name} ({loaded.dataset})")
+    for header in ("run", "status", "time (s)"):
+        table.add_column(header)
+    failed = []
+    for run in manifest["runs"]:
+        seconds = "" if run["duration"] is None else f"{run['duration']:.1f}"
+        style = {"failed": "red", "cached": "blue"}.get(run["status"], "green")
+        table.add_row(escape(run["id"]), f"[{style}]{run['status']}[/{style}]", seconds)
+        if run["status"] == "failed":
+            failed.append(run)
+    console.print(table)
+    out_dir = out or runner.paths.reports_dir() / loaded.name
+    for run in failed:
+        error = run.get("error") or {}
+        console.print(
+            f"FAILED {run['id']}: notebook {run['notebook']}, cell {error.get('cell')}: "
+            f"{error.get('ename')}: {str(error.get('evalue'))[:500]}\n  executed notebook: "
+            f"{error.get('executed')}",
+            markup=False,
+            style="red",
+        )
+    console.print(f"Report index: {out_dir / 'index.html'}")
+    if failed:
+        raise typer.Exit(1)
 
 
 def _print_summary(result) -> None:

@@ -151,7 +151,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _build_register(rng: np.random.Generator) -> tuple[pd.DataFrame, ...]:
+def _build_register(rng: np.random.Generator, scale: float = 1.0) -> tuple[pd.DataFrame, ...]:
     old_from = dt.date(2008, 8, 1)
     old_to = REFORM_DATE - dt.timedelta(days=1)
     units = [
@@ -182,7 +182,8 @@ def _build_register(rng: np.random.Generator) -> tuple[pd.DataFrame, ...]:
     used_communes: set[str] = set()
     level_names = list(LEVELS)
     level_p = np.array([LEVELS[k][0] for k in level_names])
-    for code, name_vi, name_en, area, ethnic, n_schools, _wave in DISTRICTS:
+    for code, name_vi, name_en, area, ethnic, full_size, _wave in DISTRICTS:
+        n_schools = max(4, round(full_size * scale))
         units.append(
             {
                 "unit_id": code,
@@ -599,7 +600,7 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def generate(seed: int = 20250601, profile: str = "realistic") -> Province:
+def generate(seed: int = 20250601, profile: str = "realistic", scale: float = 1.0) -> Province:
     """Generate the province in memory.
 
     Parameters
@@ -609,11 +610,13 @@ def generate(seed: int = 20250601, profile: str = "realistic") -> Province:
     profile
         ``"clean"``, ``"realistic"`` (the default data) or ``"messy"``: which
         realism flaws (:class:`Realism`) the raw reports carry.
+    scale
+        Share of the ~600 schools to generate (tests use a small province).
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     rng = np.random.default_rng(seed)
-    units, schools, membership, crosswalk = _build_register(rng)
+    units, schools, membership, crosswalk = _build_register(rng, scale)
     panel, extra = _simulate(rng, schools)
     truth: dict[str, Any] = {
         "synthetic": True,
@@ -625,6 +628,7 @@ def generate(seed: int = 20250601, profile: str = "realistic") -> Province:
         "profile": profile,
         "school_years": [school_year_label(y) for y in SCHOOL_YEARS],
         "n_schools": len(schools),
+        "scale": scale,
         "districts": [
             {
                 "unit_id": d[0],
