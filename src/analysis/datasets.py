@@ -143,7 +143,12 @@ class Dataset:
 
 
 def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFrame, dict]:
-    folder = folder or paths.project_root() / spec.source.get("path", "data/processed")
+    if folder is None:
+        where = spec.source.get("path", "data/processed")
+        # the default location follows $WORKBENCH_PROCESSED, like paths.processed_dir()
+        folder = (
+            paths.processed_dir() if where == "data/processed" else paths.project_root() / where
+        )
     needed = ["panel", "schools", "school_hierarchy"]
     missing = [n for n in needed if not (folder / f"{n}.parquet").is_file()]
     if missing:

@@ -349,17 +349,17 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
                 "evalue": str(exc.evalue)[:2000],
             }
             break
-        except Exception as exc:  # kernel start, timeout, dead kernel
-            kernel_start = "kernel" in str(exc).lower() and (
-                "start" in str(exc).lower() or "respond" in str(exc).lower()
-            )
+        except Exception as exc:  # kernel start, dead kernel, cell timeout
+            timed_out = "timeout" in type(exc).__name__.lower() and "cell" in str(exc).lower()
             outcome["error"] = {
                 "cell": _last_cell(tmp),
                 "cell_index": None,
                 "ename": type(exc).__name__,
                 "evalue": str(exc)[:2000],
             }
-            if kernel_start and attempt == 1:
+            # a kernel that fails to start (or dies before running anything) gets one retry;
+            # a cell that ran past its timeout does not
+            if not timed_out and attempt == 1 and outcome["error"]["cell"] is None:
                 continue
             break
     if tmp.exists():
