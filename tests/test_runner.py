@@ -193,7 +193,17 @@ def test_manifest_records_inputs_versions_and_times(plan_dir, tmp_path):
     path = _plan(plan_dir, [{"id": "a", "notebook": "ok.ipynb"}])
     manifest = runner.run_plan(runner.load_plan(path), out_dir=tmp_path / "o", render=False)
     run = manifest["runs"][0]
-    for key in ("parameters", "inputs", "start", "end", "duration", "status", "key"):
+    for key in (
+        "parameters",
+        "inputs",
+        "start",
+        "end",
+        "duration",
+        "status",
+        "key",
+        "code_version",
+        "packages",
+    ):
         assert key in run
     assert manifest["packages"]["pandas"] and manifest["code_version"].startswith("0.1.0+")
     assert any(i["path"].endswith("maschools.yml") for i in run["inputs"])

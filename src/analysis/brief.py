@@ -31,14 +31,23 @@ def with_unit(value: float, measure: str, lang: str) -> str:
 
 def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
     """Indicator values for districts and the province, and maturity by district."""
+    from analysis import memo
+
     frame = getattr(data, "data", data)
-    values = indicators.compute(frame, levels=(LEVEL, PROVINCE), lang=lang)
-    dist = maturity.distribution(frame, level=LEVEL, lang=lang)
-    province_dist = maturity.distribution(frame, level=PROVINCE, lang=lang)
+
+    def compute() -> dict[str, pd.DataFrame]:
+        return {
+            "values": indicators.compute(frame, levels=(LEVEL, PROVINCE), lang=lang),
+            "maturity": maturity.distribution(frame, level=LEVEL, lang=lang),
+            "province_maturity": maturity.distribution(frame, level=PROVINCE, lang=lang),
+        }
+
+    key = {"dataset": memo.fingerprint(data), "lang": lang} if hasattr(data, "spec") else None
+    parts = memo.frames("brief_tables", key, compute) if key else compute()
     return {
-        "values": values,
-        "maturity": dist[dist["year"] == year],
-        "province_maturity": province_dist[province_dist["year"] == year],
+        "values": parts["values"],
+        "maturity": parts["maturity"][parts["maturity"]["year"] == year],
+        "province_maturity": parts["province_maturity"][parts["province_maturity"]["year"] == year],
     }
 
 

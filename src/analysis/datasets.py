@@ -125,7 +125,7 @@ class Dataset:
     spec: DatasetSpec
     data: pd.DataFrame
     excluded: pd.DataFrame  # unit id, reason
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def roles(self) -> dict[str, list[str]]:
@@ -168,6 +168,7 @@ def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFram
         "area_type",
         "ethnic_minority_share",
     ]
+    tables["_folder"] = str(folder)  # where they came from (cache fingerprints)
     data = tables["panel"].merge(
         tables["schools"][school_columns],
         on="school_id",

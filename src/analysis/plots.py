@@ -20,6 +20,7 @@ FONT = "DejaVu Sans"
 
 def use_style() -> None:
     """The workbench style: seaborn whitegrid, a font with Vietnamese glyphs."""
+
     sns.set_theme(style="whitegrid", context="notebook", font=FONT)
     plt.rcParams["figure.dpi"] = 110
     plt.rcParams["axes.titleweight"] = "bold"
@@ -219,6 +220,7 @@ def completeness_heatmap(summary: pd.DataFrame, *, lang: str = "vi", ax=None):
     wide = summary.pivot_table(index="unit_name", columns="year", values="completeness")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.4 * len(wide) + 1.5))
+
     sns.heatmap(wide, annot=True, fmt=".1f", cmap="RdYlGn", vmin=80, vmax=100, ax=ax, cbar=False)
     ax.set_title(_chart("completeness_title", lang))
     ax.set_xlabel(_chart("school_year", lang))

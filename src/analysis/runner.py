@@ -323,6 +323,8 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
 
     output = Path(job["output"])
     output.parent.mkdir(parents=True, exist_ok=True)
+    if job.get("shared_cache"):  # inherited by the kernel: tables shared across runs
+        os.environ["WORKBENCH_CACHE"] = job["shared_cache"]
     tmp = output.with_name(output.name + ".tmp.ipynb")
     outcome: dict[str, Any] = {"status": "failed", "error": None, "attempts": 0}
     for attempt in (1, 2):  # one retry when the kernel does not start
@@ -523,6 +525,7 @@ def run_plan(
             "cell_timeout": cell_timeout,
             "start_timeout": start_timeout,
             "run_timeout": run_timeout,
+            "shared_cache": str(cache_dir / "shared"),
         }
         outcome = _child(job)
         rec.end = _now()
@@ -547,6 +550,7 @@ def run_plan(
             future.result()
 
     ordered = [records[r.id] for r in selected]
+    versions = package_versions()
     manifest = {
         "plan": plan.name,
         "title": plan.title,
@@ -554,13 +558,15 @@ def run_plan(
         "lang": plan.lang,
         "created": _now(),
         "code_version": code,
-        "packages": package_versions(),
+        "packages": versions,
         "inputs": inputs,
         "jobs": jobs,
         "runs": [
             {
                 **{k: v for k, v in r.__dict__.items() if k not in {"figures"}},
                 "inputs": inputs,
+                "code_version": code,
+                "packages": versions,
                 "n_figures": len(r.figures),
             }
             for r in ordered
