@@ -201,16 +201,19 @@ def maturity_levels(dist: pd.DataFrame, *, year: int, lang: str = "vi", ax=None)
     )
     wide = wide[sorted(wide.columns)]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.3 * len(wide) + 1.8))
+        _, ax = plt.subplots(figsize=(8, 0.35 * len(wide) + 2.6))
     labels = [f"{u} · {g}" for u, g in wide.index]
     left = np.zeros(len(wide))
-    colours = ["#d73027", "#fdae61", "#1a9850", "#bbbbbb"]
-    for colour, column in zip(colours, wide.columns, strict=False):
+    by_level = {"1": "#d73027", "2": "#fdae61", "3": "#1a9850"}
+    for column in wide.columns:
+        digits = [c for c in str(column) if c.isdigit()]
+        colour = by_level.get(digits[0], "#bbbbbb") if digits else "#bbbbbb"  # not assessed
         ax.barh(labels, wide[column], left=left, color=colour, label=column)
         left += wide[column].to_numpy()
     ax.set_xlabel(_chart("share", lang))
     ax.set_title(_chart("maturity_title", lang, year=year))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize="small")
+    ax.figure.tight_layout()
     return ax
 
 
