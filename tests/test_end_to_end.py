@@ -51,7 +51,7 @@ def test_default_plan_end_to_end(small_province, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     runs = manifest["runs"]
-    assert len(runs) == 4 + 9  # four notebooks and one brief per district
+    assert len(runs) == 6 + 9  # six notebooks and one brief per district
     assert all(r["status"] == "succeeded" for r in runs), [
         r for r in runs if r["status"] != "succeeded"
     ]

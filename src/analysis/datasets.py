@@ -47,6 +47,7 @@ class DatasetSpec:
     citation: str = ""
     synthetic: bool = False
     design: str = "observational"  # or "experiment": treatment roles were randomised
+    programme: dict[str, Any] | None = None  # staggered programme: unit column, first years
 
     @property
     def role_columns(self) -> list[str]:
@@ -115,6 +116,7 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
         citation=raw.get("citation", ""),
         synthetic=bool(raw.get("synthetic", False)),
         design=raw.get("design", "observational"),
+        programme=raw.get("programme"),
     )
 
 

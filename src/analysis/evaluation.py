@@ -175,6 +175,22 @@ def staggered(
     )
 
 
+def cohorts(dataset) -> pd.Series:
+    """First treated year of each row from the spec's ``programme`` (0 = not reached)."""
+    programme = dataset.spec.programme
+    if not programme:
+        raise ValueError(f"dataset {dataset.spec.name} has no programme in its spec")
+    first = {str(k): int(v) for k, v in programme["first_year"].items()}
+    frame = dataset.data
+    spec = dataset.spec
+    # a school's cohort is fixed: the programme reached the unit it belonged to when first
+    # observed (a few schools changed district grouping with the 2025 reform)
+    order = frame.sort_values(spec.time) if spec.time else frame
+    home = order.drop_duplicates(spec.unit).set_index(spec.unit)[programme["unit"]].astype(str)
+    cohort = frame[spec.unit].map(home).map(first).fillna(0).astype(int)
+    return cohort
+
+
 def twfe(data, *, outcome: str, unit: str, time: str, cohort: str, cluster: str | None = None):
     """Two-way fixed effects on ``treated = (cohort > 0) & (time >= cohort)``; a LinkResult."""
     frame = getattr(data, "data", data).copy()
