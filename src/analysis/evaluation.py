@@ -1,13 +1,16 @@
 """Did a programme change outcomes? Staggered difference-in-differences and TWFE.
 
 :func:`staggered` estimates group-time average treatment effects ATT(g, t) in
-the style of Callaway & Sant'Anna (2021) with the ``csdid`` package (the Python
-port of the authors' R ``did`` package by its maintainers' group; chosen over
-``differences`` for following ``did``'s estimators, aggregations and
-simultaneous bands one to one, and over pyfixest, whose staggered estimators
-are imputation-style rather than group-time ATTs). It aggregates them to event
-time, to cohorts and to one overall effect. Never-treated units are the
-comparison group by default.
+the style of Callaway & Sant'Anna (2021) with the ``csdid`` package (a Python
+port of the authors' R ``did`` package: the same doubly-robust ATT(g, t),
+aggregations and multiplier-bootstrap bands, released through 2026). pyfixest's
+staggered estimators are imputation and local-projection designs rather than
+group-time ATTs, so they answer a different question; ``differences`` also
+implements ATT(g, t) but was not compared here beyond its documentation. The
+ATT(g, t) are aggregated to event time, to cohorts and to one overall effect.
+Never-treated units are the comparison group by default. Standard errors are
+clustered on the school; the programme was assigned by district, and with nine
+districts a district-clustered error would rest on too few clusters.
 
 :func:`twfe` is the two-way fixed-effects regression on a treated dummy beside
 it. With effects that differ across waves or grow with exposure, TWFE uses
@@ -155,7 +158,8 @@ def staggered(
         table = _rows([f"{name}={e}" for e in labels], agg["att_egt"], agg["se_egt"], crit_e)
         table.insert(1, name, labels)
         aggregations[kind] = table
-    # formal pre-trend check: are the pre-treatment ATT(g,t) jointly zero? (Wald, diagonal)
+    # formal pre-trend check: are the pre-treatment ATT(g,t) jointly zero? A Wald statistic
+    # that treats them as independent (their covariances are not exposed by csdid)
     pre = attgt[attgt["event_time"] < 0]
     if len(pre):
         wald = float(((pre["estimate"] / pre["std_error"]) ** 2).sum())
