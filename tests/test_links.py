@@ -136,15 +136,11 @@ def test_statsmodels_dummies_agree_with_linearmodels(frame):
     a = panel.tidy().set_index("term")
     b = dummies.tidy().set_index("term").loc[a.index]
     np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-7)
-    # same clustered errors up to the small-sample factor, which counts the dummies in statsmodels
+    # the same clustered errors: one small-sample factor apart, and that factor is
+    # within 0.5% of one (0.9993 here: both correct for the absorbed school effects)
     ratio = (a["std_error"] / b["std_error"]).to_numpy()
     assert np.allclose(ratio, ratio[0], rtol=1e-6)
-    n, g = len(frame), frame["school_id"].nunique()
-    k_dummies = len(dummies.fit.params)
-    k_panel = len(panel.fit.params)
-    expected = np.sqrt(((n - 1) / (n - k_panel)) / ((n - 1) / (n - k_dummies)))
-    assert ratio[0] == pytest.approx(expected, rel=0.05) or ratio[0] == pytest.approx(1, rel=0.3)
-    assert g == 596 or g > 500
+    assert ratio[0] == pytest.approx(1, abs=0.005)
 
 
 def test_marginal_effects_of_infrastructure_by_training(frame):

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +33,8 @@ METHODS = ("z", "modified_z", "bounds")
 BASE_COLUMNS = frozenset({"enrolment", "teachers", "classrooms"})
 
 
-@dataclass(frozen=True)
-class QualityRule:
-    id: str
-    left: str
-    op: str
-    right: str
-    vi: str
-    en: str
+# Plausibility rules have the shape of the ingest rules: left, op, right, vi, en.
+QualityRule = schema.Rule
 
 
 def load_rules(path: Path | str | None = None, *, include_hard: bool = True) -> list[QualityRule]:
@@ -55,7 +48,7 @@ def load_rules(path: Path | str | None = None, *, include_hard: bool = True) -> 
             raise ConfigError(f"{path}: rule {rule.id}: operator {rule.op!r} unknown")
         rules.append(rule)
     if include_hard:
-        rules += [QualityRule(r.id, r.left, r.op, r.right, r.vi, r.en) for r in schema.rules()]
+        rules += schema.rules()
     return rules
 
 
