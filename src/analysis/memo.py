@@ -26,13 +26,11 @@ def fingerprint(dataset) -> str:
     spec = dataset.spec
     digest = hashlib.sha256(spec.path.read_bytes())
     if spec.source["kind"] == "processed":
-        folder = dataset.tables.get("_folder")
-        manifest = Path(folder or paths.processed_dir()) / "ingest_manifest.json"
+        manifest = Path(dataset.folder or paths.processed_dir()) / "ingest_manifest.json"
         if manifest.is_file():
             digest.update(manifest.read_bytes())
         for name, table in sorted(dataset.tables.items()):
-            if isinstance(table, pd.DataFrame):
-                digest.update(f"{name}:{len(table)}".encode())
+            digest.update(f"{name}:{len(table)}".encode())
     digest.update(str(len(dataset.data)).encode())
     return digest.hexdigest()[:16]
 
