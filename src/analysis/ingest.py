@@ -14,17 +14,20 @@ A fatal problem raises :class:`IngestError` naming the file and column.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
+import difflib
 import hashlib
-import io
+import itertools
 import json
 import math
 import os
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,7 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis import hierarchy, schema
+from analysis import hierarchy, legacy, schema
 from analysis.text import (
     NotANumber,
     clean_text,
@@ -46,6 +49,7 @@ from analysis.text import (
 
 DATA_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".tsv"}
 HEADER_SCAN_ROWS = 25
+CHUNK_ROWS = 50_000
 TABLE_ORDER = ("schools", "units", "membership", "crosswalk", "panel")
 REJECT_COLUMNS = {
     "table": "str",
@@ -102,20 +106,47 @@ class IngestError(Exception):
 
 @dataclass
 class Sheet:
-    """Cells of one sheet (or CSV file) as read, with spreadsheet row numbers."""
+    """One sheet (or CSV file): the first rows read eagerly, the rest streamed once.
+
+    ``head`` holds enough rows to find the header; ``rest`` yields the others
+    without loading the file whole. Row numbers are the spreadsheet's.
+    """
 
     file: str
     name: str
-    rows: list[list[Any]]
+    head: list[list[Any]]
+    rest: Iterator[list[Any]] = field(default_factory=lambda: iter(()))
+    notes: list[str] = field(default_factory=list)  # warnings found while reading
+
+    def rows_from(self, index: int) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, cells) from 0-based position ``index`` to the end."""
+        for i in range(index, len(self.head)):
+            yield i + 1, self.head[i]
+        number = len(self.head)
+        for row in self.rest:
+            number += 1
+            yield number, row
+
+
+@dataclass(frozen=True)
+class Uncomputed:
+    """An Excel formula the workbook holds no computed value for."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
 
 
 @dataclass
 class Detected:
     table: str
-    header_index: int  # 0-based position of the header row in Sheet.rows
+    header_index: int  # 0-based position of the (last) header row in Sheet.head
     columns: dict[int, str]  # cell position → canonical column
     unknown: dict[int, str]  # cell position → header text that matched nothing
     title: str
+    guessed: dict[int, str] = field(default_factory=dict)  # position → misspelt header read
+    headers: dict[int, str] = field(default_factory=dict)  # position → header text as shown
 
 
 @dataclass
@@ -156,53 +187,136 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def decode_text(data: bytes, file: str) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), UTF-16 (BOM or not), Windows-1258."""
+SNIFF_BYTES = 1 << 20  # how much of a text file decides its encoding and delimiter
+HEAD_ROWS = HEADER_SCAN_ROWS + 2  # the header may sit on two merged rows
+
+
+def sniff_encoding(data: bytes, file: str) -> str:
+    """The encoding of a text file from its first bytes.
+
+    UTF-8 (with or without BOM), UTF-16 (BOM, or LE/BE told by the zero bytes),
+    else an 8-bit file: Windows-1258, or Latin-1 when the text reads as a legacy
+    TCVN3/VNI font (then :func:`_legacy_rows` converts it).
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="strict")
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
-    elif len(data) >= 4 and data[1:2] == b"\x00" and data[3:4] == b"\x00":
-        text = data.decode("utf-16-le")
-    elif len(data) >= 4 and data[0:1] == b"\x00" and data[2:3] == b"\x00":
-        text = data.decode("utf-16-be")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1258")
-            except UnicodeDecodeError as exc:
-                raise IngestError(
-                    file,
-                    "cannot decode the text",
-                    expected=["UTF-8", "UTF-8 with BOM", "UTF-16", "Windows-1258"],
-                ) from exc
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if len(data) >= 4 and data[1:2] == b"\x00" and data[3:4] == b"\x00":
+        return "utf-16-le"
+    if len(data) >= 4 and data[0:1] == b"\x00" and data[2:3] == b"\x00":
+        return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=len(data) < SNIFF_BYTES)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    as_latin1 = data.decode("latin-1")
+    if legacy.guess(re.split(r"[,;\t|\r\n]+", as_latin1)).convert:
+        return "latin-1"
+    try:
+        data.decode("cp1258")
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            file,
+            f"cannot decode the text (byte {exc.start})",
+            expected=["UTF-8", "UTF-8 with BOM", "UTF-16", "Windows-1258", "TCVN3", "VNI"],
+        ) from exc
+    return "cp1258"
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """Decode a whole text file (see :func:`sniff_encoding`); NFC-normalised."""
+    text = data.decode(sniff_encoding(data, file))
     # Windows-1258 writes Vietnamese with combining tones; NFC joins them.
-    return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
 
 
-def _read_csv(path: Path, shown: str) -> list[Sheet]:
-    data = path.read_bytes()
-    if data.startswith(b"PK\x03\x04"):
+def _cell_text(cell: str) -> str | None:
+    if cell == "":
+        return None
+    return cell if cell.isascii() else unicodedata.normalize("NFC", cell)
+
+
+@contextlib.contextmanager
+def _open_csv(path: Path, shown: str) -> Iterator[list[Sheet]]:
+    with open(path, "rb") as handle:
+        sample = handle.read(SNIFF_BYTES)
+    if sample.startswith(b"PK\x03\x04"):
         raise IngestError(
             shown,
             "the file is an Excel workbook saved with a .csv name",
             expected=["rename it to .xlsx"],
         )
-    text = decode_text(data, shown)
-    sample = text[:20000]
+    if sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise IngestError(
+            shown,
+            "the file is an old .xls or password-protected workbook saved with a .csv name",
+            expected=["save it as an unprotected .xlsx or as CSV"],
+        )
+    encoding = sniff_encoding(sample, shown)
+    text_sample = sample.decode(encoding, errors="ignore")[:20000]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(text_sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [[cell if cell != "" else None for cell in row] for row in reader]
-    return [Sheet(shown, "", rows)]
+    stream = open(path, encoding=encoding, newline="", errors="strict")  # noqa: SIM115
+    try:
+        reader = csv.reader(stream, delimiter=delimiter)
+
+        def rows() -> Iterator[list[Any]]:
+            try:
+                for row in reader:
+                    yield [_cell_text(cell.replace("\x00", "")) for cell in row]
+            except UnicodeDecodeError as exc:
+                raise IngestError(
+                    shown,
+                    f"cannot decode the text after row {reader.line_num} as {encoding} "
+                    "(the file mixes encodings)",
+                    expected=[f"the whole file in one encoding ({encoding})"],
+                ) from exc
+            except csv.Error as exc:
+                raise IngestError(
+                    shown,
+                    f"row {reader.line_num}: malformed CSV ({exc})",
+                    expected=["a well-formed CSV file"],
+                ) from exc
+
+        source = rows()
+        head = list(itertools.islice(source, HEAD_ROWS))
+        yield [Sheet(shown, "", head, source)]
+    finally:
+        stream.close()
 
 
-def _read_xlsx(path: Path, shown: str) -> list[Sheet]:
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet holds a formula (scanned in blocks, never whole)."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.startswith("xl/worksheets/"):
+                continue
+            with archive.open(info) as member:
+                tail = b""
+                for block in iter(lambda m=member: m.read(1 << 20), b""):
+                    if b"<f>" in tail + block or b"<f " in tail + block:
+                        return True
+                    tail = block[-3:]
+    return False
+
+
+def _uncomputed(values: Iterator[tuple], formulas: Iterator[tuple]) -> Iterator[list[Any]]:
+    """Cells whose formula has no cached value become :class:`Uncomputed`."""
+    for row, raw in itertools.zip_longest(values, formulas, fillvalue=()):
+        cells = list(row)
+        for i, formula in enumerate(raw):
+            missing = i < len(cells) and cells[i] is None
+            if missing and isinstance(formula, str) and formula.startswith("="):
+                cells[i] = Uncomputed(formula)
+        yield cells
+
+
+@contextlib.contextmanager
+def _open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -220,34 +334,138 @@ def _read_xlsx(path: Path, shown: str) -> list[Sheet]:
             "not an Excel workbook (it may be a CSV or text file)",
             expected=["an .xlsx workbook", "or rename a text file to .csv"],
         )
+    books = []
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise IngestError(
-            shown,
-            f"cannot open the workbook ({exc.__class__.__name__}: {exc})",
-            expected=["a complete, unprotected .xlsx workbook"],
-        ) from exc
-    try:
+        try:
+            books.append(load_workbook(path, read_only=True, data_only=True))
+            if _has_formulas(path):
+                books.append(load_workbook(path, read_only=True, data_only=False))
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise IngestError(
+                shown,
+                f"cannot open the workbook ({exc.__class__.__name__}: {exc})",
+                expected=["a complete, unprotected .xlsx workbook"],
+            ) from exc
         sheets = []
-        for ws in book.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            sheets.append(Sheet(shown, ws.title, rows))
-        return sheets
+        for i, ws in enumerate(books[0].worksheets):
+            source: Iterator[Any] = ws.iter_rows(values_only=True)
+            if len(books) == 2:
+                source = _uncomputed(source, books[1].worksheets[i].iter_rows(values_only=True))
+            source = _guarded(source, shown, ws.title)
+            head = [list(r) for r in itertools.islice(source, HEAD_ROWS)]
+            sheets.append(Sheet(shown, ws.title, head, (list(r) for r in source)))
+        yield sheets
     finally:
-        book.close()
+        for book in books:
+            book.close()
 
 
-def read_sheets(path: Path) -> list[Sheet]:
+def _guarded(rows: Iterator[Any], shown: str, sheet: str) -> Iterator[Any]:
+    """A workbook that breaks while streamed (truncated, corrupt) is a clean error."""
+    number = 0
+    try:
+        for row in rows:
+            number += 1
+            yield row
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise IngestError(
+            f"{shown} [sheet {sheet}]",
+            f"the workbook is damaged after row {number} ({exc.__class__.__name__}: {exc})",
+            expected=["a complete .xlsx workbook (open it in Excel and save it again)"],
+        ) from exc
+
+
+@contextlib.contextmanager
+def open_sheets(path: Path) -> Iterator[list[Sheet]]:
+    """The sheets of a raw file, streamed; legacy-font text converted to Unicode."""
     shown = _display(path)
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path, shown)
-    if suffix in {".csv", ".txt", ".tsv"}:
-        return _read_csv(path, shown)
-    if suffix == ".xls":
+        opener = _open_xlsx
+    elif suffix in {".csv", ".txt", ".tsv"}:
+        opener = _open_csv
+    elif suffix == ".xls":
         raise IngestError(shown, "old .xls workbooks are not read", expected=["save it as .xlsx"])
-    raise IngestError(shown, f"unknown file type {suffix!r}", expected=sorted(DATA_SUFFIXES))
+    else:
+        raise IngestError(shown, f"unknown file type {suffix!r}", expected=sorted(DATA_SUFFIXES))
+    with opener(path, shown) as sheets:
+        yield [_legacy_rows(sheet) for sheet in sheets]
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """Every sheet with all its rows in ``head`` (small files, tests)."""
+    with open_sheets(path) as sheets:
+        for sheet in sheets:
+            sheet.head = sheet.head + list(sheet.rest)
+            sheet.rest = iter(())
+        return sheets
+
+
+def _legacy_rows(sheet: Sheet) -> Sheet:
+    """Convert text typed in a TCVN3 or VNI font; warn where that is not unambiguous.
+
+    The sheet's first rows decide its font (:func:`legacy.guess`). In a legacy
+    sheet every cell that could be legacy text is converted; in a Unicode sheet
+    a stray legacy cell further down is judged on its own.
+    """
+    where = f"{sheet.file}{_sheet_suffix(sheet)}"
+    texts = [c for r in sheet.head for c in r if isinstance(c, str)]
+    decided = legacy.guess(texts)
+    converted: list[str] = []
+    unsure: list[str] = []
+
+    def fix(number: int, row: list[Any]) -> list[Any]:
+        for i, cell in enumerate(row):
+            if not isinstance(cell, str) or not legacy.could_be_legacy(cell):
+                continue
+            mode = decided.encoding
+            if mode not in legacy.CONVERTERS:
+                if not legacy.looks_legacy(cell):
+                    continue
+                mode = legacy.guess([cell]).encoding
+            if mode in legacy.CONVERTERS:
+                new = legacy.to_unicode(cell, mode)
+                if legacy.implausible_words(new) <= legacy.implausible_words(cell):
+                    if len(converted) < 3:
+                        shown = f"row {number} column {_col_letter(i)}: {cell!r} → {new!r}"
+                        converted.append(shown)
+                    counts[mode] = counts.get(mode, 0) + 1
+                    row[i] = new
+                    continue
+            counts["unsure"] = counts.get("unsure", 0) + 1
+            if len(unsure) < 5:
+                unsure.append(f"row {number} column {_col_letter(i)}: {cell!r}")
+        return row
+
+    counts: dict[str, int] = {}
+    sheet.head = [fix(n + 1, r) for n, r in enumerate(sheet.head)]
+    start = len(sheet.head)
+
+    source = sheet.rest
+
+    def rest() -> Iterator[list[Any]]:
+        for n, row in enumerate(source, start=start + 1):
+            yield fix(n, list(row))
+        for mode in legacy.CONVERTERS:
+            if counts.get(mode):
+                sheet.notes.append(
+                    f"{where}: {counts[mode]} cells typed in the legacy {legacy.NAMES[mode]} "
+                    f"font converted to Unicode (e.g. {'; '.join(converted)}); "
+                    + (
+                        "capital letters with a tone come out in lower case"
+                        if mode == "tcvn3"
+                        else "check them"
+                    )
+                )
+        if counts.get("unsure"):
+            sheet.notes.append(
+                f"{where}: {counts['unsure']} cells look like legacy-font Vietnamese (TCVN3 or "
+                f"VNI) but cannot be converted unambiguously and are kept as typed: "
+                + "; ".join(unsure)
+            )
+
+    sheet.rest = rest()
+    return sheet
 
 
 def discover(path: Path) -> list[Path]:
@@ -282,46 +500,109 @@ def _lookup(table: str) -> dict[str, str]:
     return keys
 
 
+def _header_texts(rows: list[list[Any]], index: int, two_rows: bool) -> dict[int, list[str]]:
+    """Cell position → header texts to try, best first.
+
+    With ``two_rows`` the header spans rows ``index`` and ``index + 1`` (a title
+    merged over sub-columns): the parent is carried right over its merged span and
+    each sub-header is tried as "parent sub" first, then alone.
+    """
+    top = rows[index]
+    if not two_rows:
+        return {p: [clean_text(c)] for p, c in enumerate(top) if header_key(c)}
+    sub = rows[index + 1] if index + 1 < len(rows) else []
+    out: dict[int, list[str]] = {}
+    parent = ""
+    for p in range(max(len(top), len(sub))):
+        above = top[p] if p < len(top) else None
+        below = sub[p] if p < len(sub) else None
+        if header_key(above):
+            parent = clean_text(above)
+        elif not header_key(below):
+            parent = ""
+        if header_key(below):
+            out[p] = [f"{parent} {clean_text(below)}".strip(), clean_text(below)]
+        elif header_key(above):
+            out[p] = [clean_text(above)]
+    return out
+
+
+def _match(texts: list[str], lookup: dict[str, str]) -> str | None:
+    for text in texts:
+        name = lookup.get(header_key(text))
+        if name:
+            return name
+    return None
+
+
+def _close_match(text: str, lookup: dict[str, str], taken: set[str]) -> str | None:
+    """A misspelt header: one close spelling, same digits, a column not yet present."""
+    key = header_key(text)
+    if len(key) < 6:
+        return None
+    digits = re.sub(r"\D", "", key)
+    candidates = [
+        k
+        for k in difflib.get_close_matches(key, lookup, n=4, cutoff=0.88)
+        if re.sub(r"\D", "", k) == digits and lookup[k] not in taken
+    ]
+    names = {lookup[k] for k in candidates}
+    return names.pop() if len(names) == 1 else None
+
+
 def detect(sheet: Sheet) -> Detected | None:
-    """Find the header row and the table a sheet holds, or ``None``."""
+    """Find the header row (or two merged rows) and the table a sheet holds, or ``None``."""
+    rows = sheet.head
     lookups = {t: _lookup(t) for t in TABLE_ORDER}
-    best: tuple[float, int, str] | None = None
-    for index, row in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
-        keys = [header_key(c) for c in row]
-        for table, lookup in lookups.items():
-            matched = {lookup[k] for k in keys if k in lookup}
-            if len(matched) < 2:
+    best: tuple[tuple[int, float, int], int, str, bool] | None = None
+    for index in range(min(HEADER_SCAN_ROWS, len(rows))):
+        for two_rows in (False, True):
+            if two_rows and index + 1 >= len(rows):
                 continue
-            score = (len(matched), len(matched) / len(lookup))
-            if best is None or score > best[0]:
-                best = (score, index, table)  # type: ignore[assignment]
+            texts = _header_texts(rows, index, two_rows)
+            for table, lookup in lookups.items():
+                matched = {m for t in texts.values() if (m := _match(t, lookup))}
+                if len(matched) < 2:
+                    continue
+                # more columns win; on a tie the single row (a data row is no sub-header)
+                score = (len(matched), len(matched) / len(lookup), -int(two_rows))
+                if best is None or score > best[0]:
+                    best = (score, index, table, two_rows)
     if best is None:
         return None
-    _, index, table = best
+    _, index, table, two_rows = best
     lookup = lookups[table]
-    columns, unknown = {}, {}
+    columns: dict[int, str] = {}
+    unknown: dict[int, str] = {}
+    guessed: dict[int, str] = {}
     seen: dict[str, int] = {}
-    for pos, cell in enumerate(sheet.rows[index]):
-        key = header_key(cell)
-        if not key:
+    texts = _header_texts(rows, index, two_rows)
+    header_row = index + 1 + int(two_rows)
+    for pos, options in texts.items():
+        name = _match(options, lookup)
+        if name is None:
+            unknown[pos] = options[0]
             continue
-        if key in lookup:
-            name = lookup[key]
-            if name in seen:
-                spec = schema.contract(table)[name]
-                raise IngestError(
-                    f"{sheet.file}{_sheet_suffix(sheet)}",
-                    f"two columns mean the same thing (header row {index + 1}, "
-                    f"columns {_col_letter(seen[name])} and {_col_letter(pos)})",
-                    column=f"{spec.header} ({name})",
-                    expected=["each column once"],
-                )
+        if name in seen:
+            spec = schema.contract(table)[name]
+            raise IngestError(
+                f"{sheet.file}{_sheet_suffix(sheet)}",
+                f"two columns mean the same thing (header row {header_row}, "
+                f"columns {_col_letter(seen[name])} and {_col_letter(pos)})",
+                column=f"{spec.header} ({name})",
+                expected=["each column once"],
+            )
+        seen[name] = pos
+        columns[pos] = name
+    for pos in list(unknown):
+        name = _close_match(unknown[pos], lookup, set(seen))
+        if name is not None:
+            guessed[pos] = unknown.pop(pos)
             seen[name] = pos
             columns[pos] = name
-        else:
-            unknown[pos] = clean_text(cell)
-    title = " ".join(clean_text(c) for r in sheet.rows[:index] for c in r if c is not None)
-    return Detected(table, index, columns, unknown, title)
+    title = " ".join(clean_text(c) for r in rows[:index] for c in r if c is not None)
+    headers = {pos: options[0] for pos, options in texts.items()}
+    return Detected(table, index + int(two_rows), columns, unknown, title, guessed, headers)
 
 
 def _sheet_suffix(sheet: Sheet) -> str:
@@ -340,21 +621,47 @@ def _col_letter(pos: int) -> str:
 # --------------------------------------------------------------------------
 # Parsing values
 
-_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+)
+_VN_DATE = re.compile(r"(?:ngày\s*)?(\d{1,2})\s*tháng\s*(\d{1,2})\s*năm\s*(\d{4})", re.I)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def _parse_date(value: Any) -> pd.Timestamp | None:
+    """A date as typed: 31/08/2025, 2025-08-31, 31.08.2025, "ngày 31 tháng 8 năm 2025",
+    an Excel date cell, or an Excel serial number (45900) that lost its date format."""
     if is_na(value):
         return None
     if isinstance(value, dt.datetime | dt.date):
         return pd.Timestamp(value).normalize()
-    text = clean_text(value)
-    for fmt in _DATE_FORMATS:
-        try:
-            return pd.Timestamp(dt.datetime.strptime(text, fmt))
-        except ValueError:
-            continue
-    raise ValueError(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        serial = float(value)
+    else:
+        text = clean_text(value)
+        for fmt in _DATE_FORMATS:
+            try:
+                return pd.Timestamp(dt.datetime.strptime(text, fmt)).normalize()
+            except ValueError:
+                continue
+        found = _VN_DATE.fullmatch(text)
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            return pd.Timestamp(dt.date(year, month, day))
+        if not re.fullmatch(r"\d{5}(?:\.0+)?", text):
+            raise ValueError(value)
+        serial = float(text)
+    # Excel serial days: only a plausible range (1955–2119) counts as a date
+    if not serial.is_integer() or not 20000 <= serial <= 80000:
+        raise ValueError(value)
+    return pd.Timestamp(_EXCEL_EPOCH + dt.timedelta(days=int(serial)))
 
 
 def _parse_id(value: Any) -> str | None:
@@ -382,6 +689,14 @@ def _code_lookup(spec: schema.ColumnSpec) -> dict[str, str]:
 
 
 def _parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]):
+    if isinstance(value, Uncomputed):
+        raise CellProblem(
+            spec.name,
+            value.formula,
+            "formula_not_computed",
+            "the cell holds a formula with no computed value; open the file in Excel, "
+            "let it calculate and save it",
+        )
     kind = spec.dtype
     if kind == "str":
         if spec.name.endswith("_id"):
@@ -487,17 +802,34 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
             f"required column missing (header row {found.header_index + 1}, table {found.table})",
             column=", ".join(f"{s.header} ({s.name})" for s in missing),
             expected=[f"{s.header} ({s.name})" for s in contract.values() if not s.nullable],
-            found=[clean_text(c) for c in sheet.rows[found.header_index] if c is not None],
+            found=list(found.headers.values()),
         )
     codes = {name: _code_lookup(spec) for name, spec in contract.items()}
     records, problems, extra = [], [], []
+    columns = ["_file", "_sheet", "_row", *schema.processed_columns(found.table)]
+    chunks: list[pd.DataFrame] = []
     blank = 0
     input_rows = 0
-    for index in range(found.header_index + 1, len(sheet.rows)):
-        row = sheet.rows[index]
-        row_number = index + 1
+    for row_number, row in sheet.rows_from(found.header_index + 1):
         if all(is_na(c) or (isinstance(c, str) and not c.strip()) for c in row):
             blank += 1
+            continue
+        note = _note_text(row)
+        if note is not None:
+            input_rows += 1
+            problems.append(
+                {
+                    "table": found.table,
+                    "file": sheet.file,
+                    "sheet": sheet.name,
+                    "row": row_number,
+                    "column": "",
+                    "value": note[:200],
+                    "rule": "note_row",
+                    "message": "a line of text only (a note, signature or subtotal label), "
+                    "not a school's report; nothing read from it",
+                }
+            )
             continue
         input_rows += 1
         row_problems = len(problems)
@@ -533,8 +865,11 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
                     }
                 )
         records.append(record)
-    columns = ["_file", "_sheet", "_row", *schema.processed_columns(found.table)]
-    frame = pd.DataFrame(records, columns=columns)
+        if len(records) >= CHUNK_ROWS:  # a large file never sits in memory as dicts
+            chunks.append(pd.DataFrame(records, columns=columns))
+            records = []
+    chunks.append(pd.DataFrame(records, columns=columns))
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     info = {
         "file": sheet.file,
         "sheet": sheet.name,
@@ -542,12 +877,20 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
         "header_row": found.header_index + 1,
         "rows": input_rows,
         "blank_rows": blank,
-        "columns": {
-            clean_text(sheet.rows[found.header_index][p]): n for p, n in found.columns.items()
-        },
+        "columns": {found.headers[p]: n for p, n in found.columns.items()},
         "unknown_columns": list(found.unknown.values()),
     }
     return _Parsed(found.table, frame, problems, extra, input_rows, blank, info)
+
+
+def _note_text(row: list[Any]) -> str | None:
+    """The text of a row that holds one cell of words only (a note under a table)."""
+    filled = [c for c in row if not is_na(c) and not (isinstance(c, str) and not c.strip())]
+    if len(filled) != 1 or not isinstance(filled[0], str):
+        return None
+    text = clean_text(filled[0])
+    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
+    return text if len(words) >= 2 else None
 
 
 def _problem(table: str, record: dict[str, Any], problem: CellProblem) -> dict[str, Any]:
@@ -702,7 +1045,66 @@ KEYS = {
 }
 
 
-def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
+def _restore_leading_zeros(
+    table: str, clean: pd.DataFrame, register: dict[str, str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Ids that lost their leading zeros (Excel made them numbers) matched to the register.
+
+    Only an all-digit id that is not in the register and pads to exactly one
+    register id is restored; each restored row is named in a warning.
+    """
+    padded: dict[str, list[str]] = {}
+    for school_id in register:
+        if school_id.isdigit() and school_id.startswith("0"):
+            padded.setdefault(school_id.lstrip("0"), []).append(school_id)
+    if not padded:
+        return clean, []
+    ids = clean["school_id"]
+    fixable = ~ids.isin(register.keys()) & ids.str.fullmatch(r"\d+").fillna(False)
+    notes = []
+    fixed = ids.copy()
+    for idx in clean.index[fixable.to_numpy(dtype=bool)]:
+        old = ids.at[idx]
+        candidates = padded.get(old.lstrip("0"), [])
+        if len(candidates) == 1:
+            fixed.at[idx] = candidates[0]
+            row = clean.loc[idx]
+            notes.append(f"{row['_file']} row {row['_row']}: {old} → {candidates[0]}")
+    if not notes:
+        return clean, []
+    clean = clean.assign(school_id=fixed)
+    shown = "; ".join(notes[:5]) + (f"; … ({len(notes)} in all)" if len(notes) > 5 else "")
+    return clean, [
+        f"{table}: {len(notes)} school ids had lost their leading zeros (a number cell in "
+        f"Excel) and were matched to the register (column school_id): {shown}"
+    ]
+
+
+def _name_mismatches(clean: pd.DataFrame, register: dict[str, str] | None) -> list[str]:
+    """A school id reported under another name than the register's (or than its own rows)."""
+    if "school_name" not in clean:
+        return []
+    named = clean[clean["school_name"].notna() & (clean["school_name"] != "None")]
+    out = []
+    for school_id, group in named.groupby("school_id", sort=True):
+        reference = (register or {}).get(school_id)
+        if reference is None:
+            reference = group["school_name"].mode().iloc[0]
+        differ = group[group["school_name"].map(header_key) != header_key(reference)]
+        for name, rows in differ.groupby("school_name", sort=True):
+            places = [f"{f} row {r}" for f, r in zip(rows["_file"], rows["_row"], strict=True)]
+            where = ", ".join(places[:5]) + (f" (+{len(places) - 5})" if len(places) > 5 else "")
+            out.append(
+                f"school id {school_id} is named {name!r} at {where} but {reference!r} "
+                f"{'in the register' if register and school_id in register else 'elsewhere'} "
+                "(column school_name): check that the id belongs to this school"
+            )
+    return out
+
+
+def _finish(table: str, parsed: list[_Parsed], register: dict[str, str] | None):
+    """Validate, drop unknown schools and duplicates; returns table, rejects, warnings."""
+    warnings: list[str] = []
     frame = pd.concat([p.frame for p in parsed], ignore_index=True)
     problems = [q for p in parsed for q in p.problems]
     typed, found = validate(table, frame)
@@ -714,7 +1116,10 @@ def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
     bad = {(p["file"], p["sheet"], p["row"]) for p in problems}
     row_ids = zip(typed["_file"], typed["_sheet"], typed["_row"], strict=True)
     clean = typed[[row_id not in bad for row_id in row_ids]]
-    if known_schools is not None and "school_id" in clean and table in {"panel", "membership"}:
+    if register is not None and "school_id" in clean and table in {"panel", "membership"}:
+        clean, restored = _restore_leading_zeros(table, clean, register)
+        warnings += restored
+        known_schools = register.keys()
         unknown = clean[~clean["school_id"].isin(known_schools)]
         for _, row in unknown.iterrows():
             problems.append(
@@ -732,6 +1137,8 @@ def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
                 }
             )
         clean = clean[clean["school_id"].isin(known_schools)]
+    if table == "panel":
+        warnings += _name_mismatches(clean, register)
     dups = _reject_duplicates(table, clean, KEYS[table])
     problems += dups
     if dups:
@@ -746,7 +1153,7 @@ def _finish(table: str, parsed: list[_Parsed], known_schools: set[str] | None):
         out["year"] = out["year"].astype("int64")
     out = out.sort_values(KEYS[table], kind="stable").reset_index(drop=True)
     schema.pandera_schema(table).validate(out)  # the contract of what leaves ingest
-    return out, problems
+    return out, problems, warnings
 
 
 # --------------------------------------------------------------------------
@@ -784,26 +1191,36 @@ def ingest(
     iterator = progress(files) if progress else files
     for file in iterator:
         shown = _display(file)
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()
-        sheets = read_sheets(file)
+        digest = _sha256(file)
         recognised = 0
-        for sheet in sheets:
-            found = detect(sheet)
-            if found is None:
-                if any(any(not is_na(c) for c in r) for r in sheet.rows):
+        with open_sheets(file) as sheets:
+            for sheet in sheets:
+                where = f"{shown}{_sheet_suffix(sheet)}"
+                found = detect(sheet)
+                if found is None:
+                    rows = itertools.chain(sheet.head, itertools.islice(sheet.rest, 1000))
+                    if any(any(not is_na(c) for c in r) for r in rows):
+                        warnings.append(f"{where}: no known table header found; sheet skipped")
+                    continue
+                recognised += 1
+                result = parse_sheet(sheet, found, file)
+                result.file_info["sha256"] = digest
+                parsed[found.table].append(result)
+                file_info.append(result.file_info)
+                warnings.extend(sheet.notes)
+                for pos, header in found.guessed.items():
+                    name = found.columns[pos]
+                    spec = schema.contract(found.table)[name]
                     warnings.append(
-                        f"{shown}{_sheet_suffix(sheet)}: no known table header found; sheet skipped"
+                        f"{where}: header {header!r} (column {_col_letter(pos)}) read as "
+                        f"{spec.header!r} ({name}); check the spelling"
                     )
-                continue
-            recognised += 1
-            result = parse_sheet(sheet, found, file)
-            result.file_info["sha256"] = digest
-            parsed[found.table].append(result)
-            file_info.append(result.file_info)
-            for header in found.unknown.values():
-                warnings.append(
-                    f"{shown}{_sheet_suffix(sheet)}: unknown column {header!r} kept in extra_values"
-                )
+                for header in found.unknown.values():
+                    warnings.append(f"{where}: unknown column {header!r} kept in extra_values")
+                if result.input_rows == 0:
+                    warnings.append(
+                        f"{where}: no data rows under the header (row {found.header_index + 1})"
+                    )
         if not recognised:
             raise IngestError(
                 shown,
@@ -815,15 +1232,16 @@ def ingest(
 
     tables: dict[str, pd.DataFrame] = {}
     problems: list[dict[str, Any]] = []
-    known = None
+    register = None
     for table in TABLE_ORDER:
         if not parsed[table]:
             continue
-        out, found_problems = _finish(table, parsed[table], known)
+        out, found_problems, found_warnings = _finish(table, parsed[table], register)
         tables[table] = out
         problems += found_problems
+        warnings += found_warnings
         if table == "schools":
-            known = set(out["school_id"])
+            register = dict(zip(out["school_id"], out["school_name"], strict=True))
     if "schools" not in tables:
         warnings.append("no school register found: school ids are not checked against one")
     empty_crosswalk = pd.DataFrame(columns=["new_unit_id", "old_unit_id", "share"])
@@ -862,6 +1280,14 @@ def ingest(
     if write:
         result.out_dir = write_outputs(result, Path(out_dir) if out_dir else paths.processed_dir())
     return result
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:
