@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
+from xml.parsers import expat
 
 import duckdb
 import pandas as pd
@@ -187,6 +189,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+_XML_ERRORS = (ElementTree.ParseError, expat.ExpatError)
 SNIFF_BYTES = 1 << 20  # how much of a text file decides its encoding and delimiter
 HEAD_ROWS = HEADER_SCAN_ROWS + 2  # the header may sit on two merged rows
 
@@ -209,17 +212,19 @@ def sniff_encoding(data: bytes, file: str) -> str:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(data, final=len(data) < SNIFF_BYTES)
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        not_utf8 = exc
     as_latin1 = data.decode("latin-1")
     if legacy.guess(re.split(r"[,;\t|\r\n]+", as_latin1)).convert:
         return "latin-1"
     try:
         data.decode("cp1258")
     except UnicodeDecodeError as exc:
+        row = data[: not_utf8.start].count(b"\n") + 1
         raise IngestError(
             file,
-            f"cannot decode the text (byte {exc.start})",
+            f"cannot decode the text: not UTF-8 from row {row} (byte {not_utf8.start}) and "
+            f"not Windows-1258 either (byte {exc.start}); the file may mix encodings",
             expected=["UTF-8", "UTF-8 with BOM", "UTF-16", "Windows-1258", "TCVN3", "VNI"],
         ) from exc
     return "cp1258"
@@ -269,10 +274,10 @@ def _open_csv(path: Path, shown: str) -> Iterator[list[Sheet]]:
                 for row in reader:
                     yield [_cell_text(cell.replace("\x00", "")) for cell in row]
             except UnicodeDecodeError as exc:
+                row = _first_undecodable_line(path, encoding) or f"after {reader.line_num}"
                 raise IngestError(
                     shown,
-                    f"cannot decode the text after row {reader.line_num} as {encoding} "
-                    "(the file mixes encodings)",
+                    f"cannot decode the text of row {row} as {encoding} (the file mixes encodings)",
                     expected=[f"the whole file in one encoding ({encoding})"],
                 ) from exc
             except csv.Error as exc:
@@ -287,6 +292,19 @@ def _open_csv(path: Path, shown: str) -> Iterator[list[Sheet]]:
         yield [Sheet(shown, "", head, source)]
     finally:
         stream.close()
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    """The first line that does not decode (line-wise, so only for 8-bit and UTF-8 files)."""
+    if encoding.startswith("utf-16"):
+        return None
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode(encoding.replace("-sig", ""))
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 def _has_formulas(path: Path) -> bool:
@@ -340,7 +358,14 @@ def _open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
             books.append(load_workbook(path, read_only=True, data_only=True))
             if _has_formulas(path):
                 books.append(load_workbook(path, read_only=True, data_only=False))
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            InvalidFileException,
+            KeyError,
+            OSError,
+            ValueError,
+            *_XML_ERRORS,
+        ) as exc:
             raise IngestError(
                 shown,
                 f"cannot open the workbook ({exc.__class__.__name__}: {exc})",
@@ -367,7 +392,7 @@ def _guarded(rows: Iterator[Any], shown: str, sheet: str) -> Iterator[Any]:
         for row in rows:
             number += 1
             yield row
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, *_XML_ERRORS) as exc:
         raise IngestError(
             f"{shown} [sheet {sheet}]",
             f"the workbook is damaged after row {number} ({exc.__class__.__name__}: {exc})",
@@ -1115,7 +1140,7 @@ def _finish(table: str, parsed: list[_Parsed], register: dict[str, str] | None):
     ]
     bad = {(p["file"], p["sheet"], p["row"]) for p in problems}
     row_ids = zip(typed["_file"], typed["_sheet"], typed["_row"], strict=True)
-    clean = typed[[row_id not in bad for row_id in row_ids]]
+    clean = typed.loc[pd.Series([r not in bad for r in row_ids], index=typed.index, dtype=bool)]
     if register is not None and "school_id" in clean and table in {"panel", "membership"}:
         clean, restored = _restore_leading_zeros(table, clean, register)
         warnings += restored
@@ -1147,7 +1172,7 @@ def _finish(table: str, parsed: list[_Parsed], register: dict[str, str] | None):
             (f, s, r) not in dropped
             for f, s, r in zip(clean["_file"], clean["_sheet"], clean["_row"], strict=True)
         ]
-        clean = clean[keep]
+        clean = clean.loc[pd.Series(keep, index=clean.index, dtype=bool)]
     out = clean.drop(columns=["_file", "_sheet", "_row"])
     if "year" in out:
         out["year"] = out["year"].astype("int64")
