@@ -124,10 +124,16 @@ def could_be_legacy(text: str) -> bool:
 
 
 def looks_legacy(text: str) -> bool:
-    """Holds a font symbol Vietnamese Unicode never uses, and no letter beyond Latin-1."""
+    """A word holds a font symbol Vietnamese Unicode never uses; no letter beyond Latin-1.
+
+    The symbol must sit inside a word ("Tr\xadêng", "Hµ"): a lone ``×`` or ``·``
+    between spaces is punctuation, not a legacy letter.
+    """
     if not _LEGACY_RE.search(text):
         return False
-    return not any(ord(c) > 0xFF and unicodedata.category(c).startswith("L") for c in text)
+    if any(ord(c) > 0xFF and unicodedata.category(c).startswith("L") for c in text):
+        return False
+    return any(len(w) > 1 and _LEGACY_RE.search(w) for w in _WORD.findall(text))
 
 
 # Vietnamese syllables: onset + vowel nucleus + coda (tones removed), so that a
