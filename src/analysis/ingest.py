@@ -552,9 +552,9 @@ def _header_texts(rows: list[list[Any]], index: int, two_rows: bool) -> dict[int
     return out
 
 
-def _match(texts: list[str], lookup: dict[str, str]) -> str | None:
-    for text in texts:
-        name = lookup.get(header_key(text))
+def _match(keys: list[str], lookup: dict[str, str]) -> str | None:
+    for key in keys:
+        name = lookup.get(key)
         if name:
             return name
     return None
@@ -584,9 +584,11 @@ def detect(sheet: Sheet) -> Detected | None:
         for two_rows in (False, True):
             if two_rows and index + 1 >= len(rows):
                 continue
-            texts = _header_texts(rows, index, two_rows)
+            keys = [
+                [header_key(t) for t in o] for o in _header_texts(rows, index, two_rows).values()
+            ]
             for table, lookup in lookups.items():
-                matched = {m for t in texts.values() if (m := _match(t, lookup))}
+                matched = {m for k in keys if (m := _match(k, lookup))}
                 if len(matched) < 2:
                     continue
                 # more columns win; on a tie the single row (a data row is no sub-header)
@@ -604,7 +606,7 @@ def detect(sheet: Sheet) -> Detected | None:
     texts = _header_texts(rows, index, two_rows)
     header_row = index + 1 + int(two_rows)
     for pos, options in texts.items():
-        name = _match(options, lookup)
+        name = _match([header_key(t) for t in options], lookup)
         if name is None:
             unknown[pos] = options[0]
             continue
@@ -836,10 +838,11 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
     blank = 0
     input_rows = 0
     for row_number, row in sheet.rows_from(found.header_index + 1):
-        if all(is_na(c) or (isinstance(c, str) and not c.strip()) for c in row):
+        filled = [c for c in row if not (is_na(c) or (isinstance(c, str) and not c.strip()))]
+        if not filled:
             blank += 1
             continue
-        note = _note_text(row)
+        note = _note_text(filled[0]) if len(filled) == 1 else None
         if note is not None:
             input_rows += 1
             problems.append(
@@ -908,12 +911,11 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
     return _Parsed(found.table, frame, problems, extra, input_rows, blank, info)
 
 
-def _note_text(row: list[Any]) -> str | None:
-    """The text of a row that holds one cell of words only (a note under a table)."""
-    filled = [c for c in row if not is_na(c) and not (isinstance(c, str) and not c.strip())]
-    if len(filled) != 1 or not isinstance(filled[0], str):
+def _note_text(cell: Any) -> str | None:
+    """The text of a row's only filled cell when it is words (a note under a table)."""
+    if not isinstance(cell, str):
         return None
-    text = clean_text(filled[0])
+    text = clean_text(cell)
     words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
     return text if len(words) >= 2 else None
 
@@ -1110,20 +1112,24 @@ def _name_mismatches(clean: pd.DataFrame, register: dict[str, str] | None) -> li
     if "school_name" not in clean:
         return []
     named = clean[clean["school_name"].notna() & (clean["school_name"] != "None")]
+    if named.empty:
+        return []
+    reference = named["school_id"].map(register or {})
+    own = named.groupby("school_id")["school_name"].agg(lambda s: s.mode().iloc[0])
+    reference = reference.fillna(named["school_id"].map(own))
+    texts = pd.unique(pd.concat([named["school_name"], reference]).dropna())
+    key = {t: header_key(t) for t in texts}
+    differ = named[named["school_name"].map(key) != reference.map(key)]
     out = []
-    for school_id, group in named.groupby("school_id", sort=True):
-        reference = (register or {}).get(school_id)
-        if reference is None:
-            reference = group["school_name"].mode().iloc[0]
-        differ = group[group["school_name"].map(header_key) != header_key(reference)]
-        for name, rows in differ.groupby("school_name", sort=True):
-            places = [f"{f} row {r}" for f, r in zip(rows["_file"], rows["_row"], strict=True)]
-            where = ", ".join(places[:5]) + (f" (+{len(places) - 5})" if len(places) > 5 else "")
-            out.append(
-                f"school id {school_id} is named {name!r} at {where} but {reference!r} "
-                f"{'in the register' if register and school_id in register else 'elsewhere'} "
-                "(column school_name): check that the id belongs to this school"
-            )
+    for (school_id, name), rows in differ.groupby(["school_id", "school_name"], sort=True):
+        places = [f"{f} row {r}" for f, r in zip(rows["_file"], rows["_row"], strict=True)]
+        where = ", ".join(places[:5]) + (f" (+{len(places) - 5})" if len(places) > 5 else "")
+        in_register = bool(register) and school_id in register
+        out.append(
+            f"school id {school_id} is named {name!r} at {where} but "
+            f"{reference.loc[rows.index[0]]!r} {'in the register' if in_register else 'elsewhere'}"
+            " (column school_name): check that the id belongs to this school"
+        )
     return out
 
 

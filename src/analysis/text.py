@@ -43,6 +43,7 @@ NA_MARKERS = frozenset(
         "không có số liệu", "chưa có", "KXĐ", "không xác định", "x",
     ]
 )  # fmt: skip
+_LONGEST_NA = 24  # no NA marker is longer, even with spaces around it
 
 _VN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")  # 1.234 / 12.345.678
 _EN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")  # 1,234,567 (two or more groups)
@@ -58,7 +59,9 @@ def is_na(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and header_key(value) in NA_MARKERS
+    if not isinstance(value, str) or len(value) > _LONGEST_NA:
+        return False
+    return header_key(value) in NA_MARKERS
 
 
 def parse_number(value: object, *, percent: bool = False) -> float | None:
