@@ -1114,9 +1114,8 @@ def _name_mismatches(clean: pd.DataFrame, register: dict[str, str] | None) -> li
     named = clean[clean["school_name"].notna() & (clean["school_name"] != "None")]
     if named.empty:
         return []
-    reference = named["school_id"].map(register or {})
     own = named.groupby("school_id")["school_name"].agg(lambda s: s.mode().iloc[0])
-    reference = reference.fillna(named["school_id"].map(own))
+    reference = named["school_id"].map(lambda i: (register or {}).get(i) or own[i])
     texts = pd.unique(pd.concat([named["school_name"], reference]).dropna())
     key = {t: header_key(t) for t in texts}
     differ = named[named["school_name"].map(key) != reference.map(key)]
