@@ -211,7 +211,7 @@ def run_command(
         if run["status"] == "failed":
             failed.append(run)
     console.print(table)
-    out_dir = out or runner.paths.reports_dir() / loaded.name
+    out_dir = out or runner.default_out_dir(loaded)
     for run in failed:
         error = run.get("error") or {}
         console.print(

@@ -8,7 +8,43 @@ executes, runs each notebook in its own process on the project kernel (one
 failing run never stops the others), skips runs whose content key is unchanged,
 and writes ``reports/<plan>/``: executed notebooks, ``manifest.json``, the key
 figures of all runs (CSV and Parquet), HTML with and without code, and
-``index.html``. Every file is written atomically.
+``index.html``.
+
+Faults. Each failure is recorded in the manifest with its ``cause`` —
+``exception`` (a cell raised: ``ename``/``evalue`` are the notebook's error),
+``kernel_died`` (the kernel process ended while running a cell: killed, out of
+memory, a crash; the evalue says which cell and the signal or exit status),
+``cell_timeout`` (a cell ran past ``cell_timeout``), ``kernel_start`` (the kernel
+did not start), ``run_timeout`` (the whole run past ``run_timeout``; its process
+is killed and the kernel exits with it), ``runner_died`` or ``runner_error`` —
+and ``cell``, the number of the cell it stopped in (``In [n]``). Retry policy:
+a run is retried once, and only when no cell had started (the kernel failed to
+start or died while starting). A kernel that dies while running a cell is not
+retried: the notebook's own code (memory, a crash in a library) is the likely
+cause and would kill it again; a timed-out cell is not retried either.
+
+Interruption. Every file the runner writes reaches its final name whole: it is
+written to ``<name>.tmp`` (papermill's notebook to ``<name>.tmp.ipynb``) and
+renamed. A run enters the cache (``.cache/<run>.json``) only once it succeeded,
+and ``manifest.json`` is written last, after the figures and the HTML, so its
+presence means the plan finished. A plan killed at any point leaves at most
+``*.tmp`` files, which the next run deletes (only in the runner's own folders),
+and the next run executes only the runs not in the cache.
+
+Reproducibility. Each run's process and its kernel get ``PYTHONHASHSEED`` =
+:data:`HASH_SEED` (string hashing, hence set and dict-of-set order, is the same
+in every run). The manifest records, per run, the notebook's hash, the
+parameters, the inputs' hashes, the code version, the package versions and
+``seeds``: the hash seed and every seed parameter (a parameter named ``seed``,
+``*_seed`` or ``random_state``, with the notebook's default when the plan does
+not set it). Seeds inside the package's estimators are fixed in code, which the
+code version covers.
+
+Paths. A plan's ``name`` must be a simple name (letters, digits, ``-``, ``_``):
+it names the default output folder ``reports/<name>``. Run ids become file
+names through :func:`safe_name`, and every output path is checked to resolve
+inside the output folder, so no plan value or parameter makes the runner write
+elsewhere. ``--out`` remains the operator's explicit choice.
 """
 
 from __future__ import annotations
@@ -20,6 +56,8 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +74,10 @@ from analysis import paths
 from analysis._yaml import ConfigError, load_yaml
 
 RUN_STATUSES = ("succeeded", "failed", "cached", "skipped")
+HASH_SEED = "0"  # PYTHONHASHSEED of every run's process and kernel
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# the runner's own temporary files (and memo's, in .cache/shared): deleted by the next run
+_TMP_PATTERNS = ("*.tmp", "*.tmp.ipynb")
 KEY_PACKAGES = (
     "pandas",
     "numpy",
@@ -155,9 +197,14 @@ def load_plan(
     """Read a plan, expand its grids and validate every run's parameters."""
     path = plan_path(name_or_path)
     raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise PlanError(f"{path}: a plan is a mapping with keys name, dataset and runs")
     for key in ("name", "dataset", "runs"):
         if key not in raw:
             raise ConfigError(f"{path}: key {key!r} is missing")
+    check_name(raw["name"], where=str(path))
+    if not isinstance(raw["runs"], list):
+        raise PlanError(f"{path}: key 'runs' should be a list of runs")
     plan = Plan(
         name=raw["name"],
         path=path,
@@ -167,9 +214,15 @@ def load_plan(
     )
     data = None
     for i, entry in enumerate(raw["runs"]):
+        if not isinstance(entry, dict):
+            raise PlanError(f"{path.name}: runs[{i}] should be a mapping (id, notebook, …)")
         where = f"{path.name}: runs[{i}] ({entry.get('id', '?')})"
         if "notebook" not in entry or "id" not in entry:
             raise PlanError(f"{where}: each run needs an id and a notebook")
+        if isinstance(entry["id"], int) and not isinstance(entry["id"], bool):
+            entry["id"] = str(entry["id"])
+        if not isinstance(entry["id"], str) or not entry["id"].strip():
+            raise PlanError(f"{where}: a run id is a non-empty text")
         notebook = Path(entry["notebook"])
         if not notebook.is_absolute():
             candidates = [paths.project_root() / "notebooks" / notebook, path.parent / notebook]
@@ -199,9 +252,46 @@ def load_plan(
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise PlanError(f"{path}: duplicate run ids {duplicates}")
+    check_file_names(plan.runs, where=str(path))
     for run in plan.runs:
         validate_parameters(run)
     return plan
+
+
+def check_name(name: Any, *, where: str) -> str:
+    """A plan name names the folder ``reports/<name>``: letters, digits, ``-`` and ``_`` only."""
+    if not isinstance(name, str) or not _SIMPLE_NAME.fullmatch(name):
+        raise PlanError(
+            f"{where}: key 'name' is {name!r}; a plan name must be a simple name (letters, "
+            "digits, '-' and '_', no path separators or dots) since it names the output "
+            "folder reports/<name>"
+        )
+    return name
+
+
+def check_file_names(runs: list[Run], *, where: str) -> None:
+    """Two run ids must not map to the same output file name."""
+    seen: dict[str, str] = {}
+    for run in runs:
+        name = safe_name(run.id)
+        if name in seen and seen[name] != run.id:
+            raise PlanError(
+                f"{where}: runs {seen[name]!r} and {run.id!r} would write the same files "
+                f"({name}.ipynb); give them ids that differ in letters or digits"
+            )
+        seen[name] = run.id
+
+
+def default_out_dir(plan: Plan) -> Path:
+    """``reports/<plan name>`` (the name is checked to be a simple name)."""
+    return paths.reports_dir() / check_name(plan.name, where=str(plan.path))
+
+
+def _inside(folder: Path, path: Path, what: str) -> Path:
+    """``path`` if it resolves inside ``folder``; a PlanError otherwise."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise PlanError(f"{what}: output {path} would be outside the output folder {folder}")
+    return path
 
 
 def _expand(values: Any, data, base: dict[str, Any], where: str) -> list[Any]:
@@ -306,18 +396,105 @@ def package_versions() -> dict[str, str]:
 
 
 def safe_name(run_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    """A run id as a file name: letters, digits, ``-_.`` kept, anything else ``_``; no leading
+    dot (so never ``.``, ``..`` or a hidden file) and never empty."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(run_id))
+    if name.startswith("."):
+        name = "_" + name[1:]
+    return name or "_"
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    """Write ``<path>.tmp``, flush it to disk, then rename: readers see the old file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
 
 
+def _kernel_manager_class():
+    """The default kernel manager, noting the kernel's exit status when it is found dead."""
+    from jupyter_client import AsyncKernelManager
+
+    class WatchedKernelManager(AsyncKernelManager):
+        async def _async_is_alive(self) -> bool:
+            alive = await super()._async_is_alive()
+            if not alive and self.provisioner is not None:
+                process = getattr(self.provisioner, "process", None)
+                code = process.poll() if process is not None else None
+                if code is not None:
+                    _KERNEL_EXIT["status"] = code
+            return alive
+
+        is_alive = _async_is_alive
+
+    return WatchedKernelManager
+
+
+_KERNEL_EXIT: dict[str, int] = {}  # one notebook per process: the kernel's exit status
+
+
+def _how_it_ended(status: int | None) -> str:
+    if status is None:
+        return "its exit status is unknown"
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        hint = " (e.g. the out-of-memory killer or a kill command)" if -status == 9 else ""
+        return f"it was killed by signal {-status}, {name}{hint}"
+    return f"it exited with status {status}"
+
+
+def _stopped_cell(notebook: Path) -> dict[str, Any] | None:
+    """The cell execution stopped in: the last code cell papermill started, as
+    ``{"cell": n, "cell_index": i, "source": first line}`` (``n`` is ``In [n]``), or None."""
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stopped, number = None, 0
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if not meta.get("start_time") and meta.get("status") != "running":
+            continue
+        number = cell.get("execution_count") or number + 1  # a killed cell has no count
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        lines = [line for line in source.splitlines() if line.strip()]
+        stopped = {"cell": number, "cell_index": index, "source": lines[-1][:200] if lines else ""}
+    return stopped
+
+
+def _fault(cause: str, exc_name: str, message: str, stopped: dict[str, Any] | None) -> dict:
+    where = stopped or {}
+    return {
+        "cause": cause,
+        "cell": where.get("cell"),
+        "cell_index": where.get("cell_index"),
+        "ename": exc_name,
+        "evalue": message[:2000],
+    }
+
+
+def _in_cell(stopped: dict[str, Any] | None) -> str:
+    if not stopped:
+        return ""
+    return f" while running cell {stopped['cell']} ({stopped['source']!r})"
+
+
 def execute(job: dict[str, Any]) -> dict[str, Any]:
-    """Run one notebook with papermill (called in a child process). Returns the outcome."""
+    """Run one notebook with papermill (called in a child process). Returns the outcome.
+
+    The outcome's ``error`` says what happened (see the module docstring for the causes and
+    the retry policy): one retry, only when the kernel failed before any cell started.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -327,8 +504,9 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
         os.environ["WORKBENCH_CACHE"] = job["shared_cache"]
     tmp = output.with_name(output.name + ".tmp.ipynb")
     outcome: dict[str, Any] = {"status": "failed", "error": None, "attempts": 0}
-    for attempt in (1, 2):  # one retry when the kernel does not start
+    for attempt in (1, 2):
         outcome["attempts"] = attempt
+        _KERNEL_EXIT.clear()
         try:
             pm.execute_notebook(
                 job["notebook"],
@@ -340,84 +518,126 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
                 log_output=False,
                 execution_timeout=job["cell_timeout"],
                 start_timeout=job["start_timeout"],
+                kernel_manager_class=_kernel_manager_class(),
             )
             outcome["status"] = "succeeded"
+            outcome["error"] = None
             break
         except PapermillExecutionError as exc:
             outcome["error"] = {
+                "cause": "exception",
                 "cell": exc.exec_count,
                 "cell_index": exc.cell_index,
                 "ename": exc.ename,
                 "evalue": str(exc.evalue)[:2000],
             }
             break
-        except Exception as exc:  # kernel start, dead kernel, cell timeout
-            timed_out = "timeout" in type(exc).__name__.lower() and "cell" in str(exc).lower()
-            outcome["error"] = {
-                "cell": _last_cell(tmp),
-                "cell_index": None,
-                "ename": type(exc).__name__,
-                "evalue": str(exc)[:2000],
-            }
-            # a kernel that fails to start (or dies before running anything) gets one retry;
-            # a cell that ran past its timeout does not
-            if not timed_out and attempt == 1 and outcome["error"]["cell"] is None:
+        except Exception as exc:  # a dead kernel, a cell timeout, a kernel that did not start
+            stopped = _stopped_cell(tmp)
+            name = type(exc).__name__
+            if name == "DeadKernelError" and stopped:
+                ended = _how_it_ended(_KERNEL_EXIT.get("status"))
+                outcome["error"] = _fault(
+                    "kernel_died",
+                    name,
+                    f"The kernel died{_in_cell(stopped)}; {ended}. The cells before it ran. "
+                    "Not retried: the notebook's code is the likely cause.",
+                    stopped,
+                )
+                break
+            if name == "CellTimeoutError":
+                outcome["error"] = _fault(
+                    "cell_timeout",
+                    name,
+                    f"Cell {stopped['cell'] if stopped else '?'} ran longer than the cell "
+                    f"timeout of {job['cell_timeout']} s and was stopped"
+                    f"{'' if not stopped else ': ' + repr(stopped['source'])}. Not retried.",
+                    stopped,
+                )
+                break
+            if stopped is None:  # nothing ran: the kernel did not start (or died starting)
+                retry = "retrying once" if attempt == 1 else "after one retry"
+                outcome["error"] = _fault(
+                    "kernel_start",
+                    name,
+                    f"The kernel {analysis.KERNEL_NAME!r} did not start ({retry}): {exc}",
+                    None,
+                )
                 continue
+            outcome["error"] = _fault(
+                "runner_error", name, f"Execution stopped{_in_cell(stopped)}: {exc}", stopped
+            )
             break
-    if tmp.exists():
-        os.replace(tmp, output)
+    _keep_partial(tmp, output)
     return outcome
 
 
-def _last_cell(notebook: Path) -> int | None:
-    """The cell that was running when execution stopped (papermill marks it)."""
+def _keep_partial(tmp: Path, output: Path) -> None:
+    """The executed (possibly partial) notebook becomes the run's output if it is whole."""
+    if not tmp.exists():
+        return
     try:
-        nb = json.loads(notebook.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    for cell in nb.get("cells", []):
-        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            return cell.get("execution_count")
-    return None
+        json.loads(tmp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        tmp.unlink(missing_ok=True)  # cut off mid-write by a killed process: not a result
+        return
+    os.replace(tmp, output)
 
 
 def _child(job: dict[str, Any]) -> dict[str, Any]:
-    """Run ``execute`` in a fresh Python process so one crash cannot take others down."""
+    """Run ``execute`` in a fresh Python process so one crash cannot take others down.
+
+    The process stays in the runner's process group (an interrupt or kill of the runner
+    reaches it); its kernel exits by itself when the process is gone (ipykernel watches its
+    parent). Both get ``PYTHONHASHSEED`` = :data:`HASH_SEED`.
+    """
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(job, handle)
         job_file = handle.name
     result_file = job_file + ".out"
+    output = Path(job["output"])
+    tmp = output.with_name(output.name + ".tmp.ipynb")
+    env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "analysis.runner", job_file, result_file],
-            capture_output=True,
-            text=True,
-            timeout=job["run_timeout"],
-        )
-        if Path(result_file).is_file():
-            return json.loads(Path(result_file).read_text(encoding="utf-8"))
-        return {
-            "status": "failed",
-            "attempts": 1,
-            "error": {
-                "cell": _last_cell(
-                    Path(job["output"]).with_name(Path(job["output"]).name + ".tmp.ipynb")
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "analysis.runner", job_file, result_file],
+                capture_output=True,
+                text=True,
+                timeout=job["run_timeout"],
+                env=env,
+            )
+        except subprocess.TimeoutExpired:
+            stopped = _stopped_cell(tmp)
+            _keep_partial(tmp, output)
+            return {
+                "status": "failed",
+                "attempts": 1,
+                "error": _fault(
+                    "run_timeout",
+                    "RunTimeout",
+                    f"The run exceeded its {job['run_timeout']} s and was stopped"
+                    f"{_in_cell(stopped)}.",
+                    stopped,
                 ),
-                "cell_index": None,
-                "ename": "RunnerProcessDied",
-                "evalue": (done.stderr or "")[-2000:] or f"exit status {done.returncode}",
-            },
-        }
-    except subprocess.TimeoutExpired:
+            }
+        try:
+            return json.loads(Path(result_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+        stopped = _stopped_cell(tmp)
+        _keep_partial(tmp, output)
+        tail = (done.stderr or "").strip()[-1500:]
         return {
             "status": "failed",
             "attempts": 1,
-            "error": {
-                "cell": None,
-                "cell_index": None,
-                "ename": "RunTimeout",
-                "evalue": f"run exceeded {job['run_timeout']} s",
-            },
+            "error": _fault(
+                "runner_died",
+                "RunnerProcessDied",
+                f"The process running the notebook ended without a result{_in_cell(stopped)}; "
+                f"{_how_it_ended(done.returncode)}." + (f"\n{tail}" if tail else ""),
+                stopped,
+            ),
         }
     finally:
         Path(job_file).unlink(missing_ok=True)
@@ -443,6 +663,8 @@ class RunRecord:
     figures: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
     cell_seconds: float | None = None
+    notebook_sha256: str | None = None
+    seeds: dict[str, Any] = field(default_factory=dict)
 
 
 def _now() -> str:
@@ -462,6 +684,41 @@ def _cell_seconds(notebook: Path) -> float | None:
     return total
 
 
+def _is_seed(name: str) -> bool:
+    name = name.lower()
+    return name in {"seed", "random_state", "random_seed"} or name.endswith("_seed")
+
+
+def seeds(run: Run) -> dict[str, Any]:
+    """What fixes a run's randomness: the hash seed and every seed parameter (plan or default)."""
+    effective = {**notebook_parameters(run.notebook), **run.parameters}
+    return {
+        "PYTHONHASHSEED": HASH_SEED,
+        **{k: v for k, v in sorted(effective.items()) if _is_seed(k)},
+    }
+
+
+def _clean_stale(out_dir: Path) -> None:
+    """Delete temporary files an interrupted run left, only where the runner writes."""
+    for pattern in _TMP_PATTERNS:
+        for stale in out_dir.glob(pattern):
+            stale.unlink(missing_ok=True)
+        for folder in ("notebooks", "html", ".cache"):
+            for stale in (out_dir / folder).rglob(pattern):
+                stale.unlink(missing_ok=True)
+
+
+def _from_cache(cached: Path, key: str) -> RunRecord | None:
+    try:
+        previous = json.loads(cached.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if previous.get("key") != key or previous.get("status") != "succeeded":
+        return None
+    known = set(RunRecord.__dataclass_fields__)
+    return RunRecord(**{**{k: v for k, v in previous.items() if k in known}, "status": "cached"})
+
+
 def run_plan(
     plan: Plan,
     *,
@@ -479,40 +736,46 @@ def run_plan(
     """Execute a plan; returns the manifest (also written to ``reports/<plan>/manifest.json``)."""
     from analysis import record
 
-    out_dir = out_dir or paths.reports_dir() / plan.name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    cache_dir = out_dir / ".cache"
-    cache_dir.mkdir(exist_ok=True)
-    for stale in out_dir.rglob("*.tmp*"):  # left by an interrupted run; never a result
-        stale.unlink(missing_ok=True)
+    where = str(plan.path)
+    out_dir = out_dir or default_out_dir(plan)
+    check_name(plan.name, where=where)
+    check_file_names(plan.runs, where=where)
     jobs = jobs or os.cpu_count() or 1
     selected = [r for r in plan.runs if only is None or fnmatch.fnmatch(r.id, only)]
     if only is not None and not selected:
         raise PlanError(f"--only {only!r} matches no run of plan {plan.name}")
+    targets = {
+        run.id: (
+            _inside(out_dir, out_dir / "notebooks" / f"{safe_name(run.id)}.ipynb", run.entry),
+            _inside(out_dir, out_dir / ".cache" / f"{safe_name(run.id)}.json", run.entry),
+        )
+        for run in selected
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = out_dir / ".cache"
+    cache_dir.mkdir(exist_ok=True)
+    _clean_stale(out_dir)  # left by an interrupted run; never a result
     inputs = inputs_record(plan.dataset, processed)
     code = code_version()
     records: dict[str, RunRecord] = {}
     todo = []
     for run in selected:
         key = run_key(run, inputs, code)
-        output = out_dir / "notebooks" / f"{safe_name(run.id)}.ipynb"
-        cached = cache_dir / f"{safe_name(run.id)}.json"
-        rec = RunRecord(
-            run.id,
-            run.notebook.name,
-            run.parameters,
-            key,
-            "pending",
-            output=str(output.relative_to(out_dir)),
-        )
-        if not force and cached.is_file() and output.is_file():
-            previous = json.loads(cached.read_text(encoding="utf-8"))
-            if previous.get("key") == key and previous.get("status") == "succeeded":
-                rec = RunRecord(**{**previous, "status": "cached"})
-                records[run.id] = rec
-                continue
+        output, cached = targets[run.id]
+        rec = None if force or not output.is_file() else _from_cache(cached, key)
+        if rec is None:
+            rec = RunRecord(
+                run.id,
+                run.notebook.name,
+                run.parameters,
+                key,
+                "pending",
+                output=str(output.relative_to(out_dir)),
+            )
+            todo.append((run, rec, output, cached))
+        rec.notebook_sha256 = _sha256(run.notebook)
+        rec.seeds = seeds(run)
         records[run.id] = rec
-        todo.append((run, rec, output, cached))
 
     def one(item):
         run, rec, output, cached = item
@@ -527,7 +790,14 @@ def run_plan(
             "run_timeout": run_timeout,
             "shared_cache": str(cache_dir / "shared"),
         }
-        outcome = _child(job)
+        try:
+            outcome = _child(job)
+        except Exception as exc:  # the runner's own trouble must not stop the other runs
+            outcome = {
+                "status": "failed",
+                "attempts": 1,
+                "error": _fault("runner_error", type(exc).__name__, str(exc), None),
+            }
         rec.end = _now()
         rec.duration = round(time.monotonic() - started, 3)
         rec.status = outcome["status"]
@@ -537,7 +807,10 @@ def run_plan(
             rec.error["notebook"] = run.notebook.name
             rec.error["executed"] = str(output)
         if output.is_file():
-            rec.figures = record.read(output)
+            try:
+                rec.figures = record.read(output)
+            except (OSError, ValueError):
+                rec.figures = []
             rec.cell_seconds = _cell_seconds(output)
         if rec.status == "succeeded":  # only finished runs enter the cache
             _atomic_write(cached, json.dumps(rec.__dict__, ensure_ascii=False, default=str))
@@ -560,6 +833,7 @@ def run_plan(
         "code_version": code,
         "packages": versions,
         "inputs": inputs,
+        "seeds": {"PYTHONHASHSEED": HASH_SEED},
         "jobs": jobs,
         "runs": [
             {
@@ -572,9 +846,6 @@ def run_plan(
             for r in ordered
         ],
     }
-    _atomic_write(
-        out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
-    )
     figures = pd.DataFrame(
         [{"run": r.id, "notebook": r.notebook, **f} for r in ordered for f in r.figures],
         columns=["run", "notebook", "name", "value", "label", "unit"],
@@ -584,10 +855,16 @@ def run_plan(
     figures.to_parquet(tmp, index=False)
     os.replace(tmp, out_dir / "figures.parquet")
     _atomic_write(out_dir / "figures.csv", figures.to_csv(index=False))
-    if render:
-        from analysis import render as render_module
+    try:
+        if render:
+            from analysis import render as render_module
 
-        render_module.render_plan(out_dir, manifest)
+            render_module.render_plan(out_dir, manifest)
+    finally:  # last: a manifest on disk means the plan's outputs are complete
+        _atomic_write(
+            out_dir / "manifest.json",
+            json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
+        )
     return manifest
 
 
@@ -596,7 +873,7 @@ def main(argv: list[str] | None = None) -> None:
     job_file, result_file = (argv or sys.argv[1:])[:2]
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
     outcome = execute(job)
-    Path(result_file).write_text(json.dumps(outcome), encoding="utf-8")
+    _atomic_write(Path(result_file), json.dumps(outcome))
 
 
 if __name__ == "__main__":
