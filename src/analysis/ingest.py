@@ -51,7 +51,7 @@ from analysis.text import (
 
 DATA_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".tsv"}
 HEADER_SCAN_ROWS = 25
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 5000
 TABLE_ORDER = ("schools", "units", "membership", "crosswalk", "panel")
 REJECT_COLUMNS = {
     "table": "str",
@@ -893,10 +893,10 @@ def parse_sheet(sheet: Sheet, found: Detected, file_path: Path | None = None) ->
                     }
                 )
         records.append(record)
-        if len(records) >= CHUNK_ROWS:  # a large file never sits in memory as dicts
-            chunks.append(pd.DataFrame(records, columns=columns))
+        if len(records) >= CHUNK_ROWS:  # a large file never sits in memory as Python objects
+            chunks.append(_typed(pd.DataFrame(records, columns=columns), found.table))
             records = []
-    chunks.append(pd.DataFrame(records, columns=columns))
+    chunks.append(_typed(pd.DataFrame(records, columns=columns), found.table))
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     info = {
         "file": sheet.file,
