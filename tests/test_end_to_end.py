@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -26,10 +27,8 @@ def small_province(tmp_path_factory):
     return processed
 
 
-@pytest.mark.slow
-def test_default_plan_end_to_end(small_province, tmp_path):
-    out = tmp_path / "default"
-    done = subprocess.run(
+def _run_default(processed: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -37,17 +36,28 @@ def test_default_plan_end_to_end(small_province, tmp_path):
             "run",
             "default",
             "--processed",
-            str(small_province),
+            str(processed),
             "--out",
             str(out),
-            "--jobs",
-            "2",
+            *extra,
         ],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=1200,
     )
+
+
+@pytest.fixture(scope="module")
+def default_run(small_province, tmp_path_factory):
+    """The default plan, run once from a clean state (shared by the tests below)."""
+    out = tmp_path_factory.mktemp("default_run") / "default"
+    return out, _run_default(small_province, out, "--jobs", "2")
+
+
+@pytest.mark.slow
+def test_default_plan_end_to_end(small_province, default_run):
+    out, done = default_run
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     runs = manifest["runs"]
@@ -75,26 +85,42 @@ def test_default_plan_end_to_end(small_province, tmp_path):
     assert set(figures["run"]) == {r["id"] for r in runs}
     assert (out / "figures.parquet").is_file()
     # warm re-run: nothing changed, everything cached
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "analysis",
-            "run",
-            "default",
-            "--processed",
-            str(small_province),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    again = _run_default(small_province, out)
     assert again.returncode == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert all(r["status"] == "cached" for r in manifest["runs"])
+
+
+def _table_hash(frame) -> str:
+    rows = frame.astype(str).sort_values(list(frame.columns)).to_csv(index=False)
+    return hashlib.sha256(rows.encode()).hexdigest()
+
+
+@pytest.mark.slow
+def test_default_plan_is_reproducible(small_province, default_run, tmp_path):
+    """A second run from a clean state gives the same collected result tables."""
+    import pandas as pd
+
+    first, done = default_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    second = tmp_path / "again"
+    plan = runner.load_plan("default", processed=small_province)
+    manifest = runner.run_plan(
+        plan, out_dir=second, jobs=2, processed=small_province, force=True, render=False
+    )
+    assert all(r["status"] == "succeeded" for r in manifest["runs"])
+    previous = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
+    # the same runs of the same notebooks, parameters, inputs and seeds
+    same = ("id", "notebook_sha256", "parameters", "inputs", "seeds")
+    assert [[r[k] for k in same] for r in manifest["runs"]] == [
+        [r[k] for k in same] for r in previous["runs"]
+    ]
+    a, b = (pd.read_parquet(folder / "figures.parquet") for folder in (first, second))
+    assert len(a) > 50
+    differ = a.merge(b, how="outer", indicator=True).query("_merge != 'both'")
+    assert differ.empty, differ.to_string()
+    assert _table_hash(a) == _table_hash(b)
+    assert (first / "figures.csv").read_bytes() == (second / "figures.csv").read_bytes()
 
 
 @pytest.mark.slow

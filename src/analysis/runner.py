@@ -408,7 +408,7 @@ def _atomic_write(path: Path, text: str) -> None:
     """Write ``<path>.tmp``, flush it to disk, then rename: readers see the old file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -854,7 +854,8 @@ def run_plan(
     tmp = out_dir / "figures.parquet.tmp"
     figures.to_parquet(tmp, index=False)
     os.replace(tmp, out_dir / "figures.parquet")
-    _atomic_write(out_dir / "figures.csv", figures.to_csv(index=False))
+    # CRLF rows (RFC 4180): a value holding a bare carriage return is then quoted, not split
+    _atomic_write(out_dir / "figures.csv", figures.to_csv(index=False, lineterminator="\r\n"))
     try:
         if render:
             from analysis import render as render_module
