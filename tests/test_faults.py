@@ -125,6 +125,40 @@ def test_each_fault_is_recorded_with_its_cause_and_the_rest_succeeds(fault_dir, 
     assert index.count('data-status="succeeded"') == 2
 
 
+def _gone(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        state = next(x for x in status.read_text().splitlines() if x.startswith("State:"))
+    except (OSError, StopIteration):
+        return True
+    return "Z" in state  # exited; not yet reaped by a container's init
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_run_past_its_run_timeout_is_stopped_with_its_kernel(fault_dir, tmp_path):
+    _notebook(
+        fault_dir / "long.ipynb",
+        "seconds = 60\npidfile = ''",
+        ["import os, time\nopen(pidfile, 'w').write(str(os.getpid()))", "time.sleep(seconds)"],
+    )
+    pidfile = tmp_path / "kernel.pid"
+    parameters = {"seconds": 300, "pidfile": str(pidfile)}
+    path = _plan(fault_dir, [{"id": "long", "notebook": "long.ipynb", "parameters": parameters}])
+    manifest = runner.run_plan(
+        runner.load_plan(path), out_dir=tmp_path / "out", run_timeout=20, render=False
+    )
+    run = manifest["runs"][0]
+    assert run["status"] == "failed" and run["error"]["cause"] == "run_timeout"
+    assert run["error"]["cell"] == 4 and "time.sleep" in run["error"]["evalue"]
+    assert run["duration"] < 60
+    nbformat.read(tmp_path / "out" / run["output"], as_version=4)  # the partial notebook, whole
+    kernel = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while not _gone(kernel) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _gone(kernel), "the run's kernel outlived it"
+
+
 class _FakePapermill:
     """Stands in for papermill.execute_notebook: writes a notebook whose first ``started``
     cells ran, then raises the next exception of ``errors`` (or returns)."""

@@ -40,12 +40,6 @@ def plan_dir(tmp_path):
             "from analysis import record\nrecord.figure('double', value * 2)",
         ],
     )
-    _notebook(
-        tmp_path / "fail.ipynb",
-        "value = 1",
-        ["x = value + 1", "raise ValueError(f'planted failure {x}')", "y = 3"],
-    )
-    _notebook(tmp_path / "hang.ipynb", "seconds = 60", ["import time", "time.sleep(seconds)"])
     return tmp_path
 
 
