@@ -195,6 +195,8 @@ class _FakePapermill:
         (2, ["dead", None], "failed", 1, "kernel_died", 2),
         # a cell times out: not retried
         (3, ["timeout", None], "failed", 1, "cell_timeout", 3),
+        # anything else before a cell ran is not a kernel start failure: not retried
+        (0, [FileNotFoundError("no such notebook"), None], "failed", 1, "runner_error", None),
     ],
 )
 def test_retry_policy(tmp_path, monkeypatch, started, errors, status, attempts, cause, cell):

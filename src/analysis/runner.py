@@ -435,6 +435,8 @@ def _kernel_manager_class():
 
 
 _KERNEL_EXIT: dict[str, int] = {}  # one notebook per process: the kernel's exit status
+# what papermill/nbclient/jupyter_client raise when a kernel does not come up
+_KERNEL_START_ERRORS = {"DeadKernelError", "NoSuchKernel", "RuntimeError", "TimeoutError"}
 
 
 def _how_it_ended(status: int | None) -> str:
@@ -452,7 +454,8 @@ def _how_it_ended(status: int | None) -> str:
 
 def _stopped_cell(notebook: Path) -> dict[str, Any] | None:
     """The cell execution stopped in: the last code cell papermill started, as
-    ``{"cell": n, "cell_index": i, "source": first line}`` (``n`` is ``In [n]``), or None."""
+    ``{"cell": n, "cell_index": i, "source": its last non-blank line}`` (``n`` is ``In [n]``),
+    or None when no cell started."""
     try:
         nb = json.loads(notebook.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -555,7 +558,8 @@ def execute(job: dict[str, Any]) -> dict[str, Any]:
                     stopped,
                 )
                 break
-            if stopped is None:  # nothing ran: the kernel did not start (or died starting)
+            starting = name in _KERNEL_START_ERRORS or "kernel" in str(exc).lower()
+            if stopped is None and starting:  # nothing ran: the kernel did not start
                 retry = "retrying once" if attempt == 1 else "after one retry"
                 outcome["error"] = _fault(
                     "kernel_start",
