@@ -184,6 +184,24 @@ def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFram
         how="left",
         validate="one_to_one",
     )
+    # optional school-year tables (e.g. pupil_outcomes from `workbench pupils`): joined on
+    # school_id + year when present, so school-years without them get missing values
+    for name in spec.source.get("joins") or []:
+        path = folder / f"{name}.parquet"
+        if not path.is_file():
+            continue
+        table = pd.read_parquet(path)
+        tables[name] = table
+        extra = [c for c in table.columns if c not in data.columns]
+        try:
+            data = data.merge(
+                table[["school_id", "year", *extra]],
+                on=["school_id", "year"],
+                how="left",
+                validate="one_to_one",
+            )
+        except pd.errors.MergeError as exc:
+            raise DatasetError(f"{path}: not one row per school_id and year ({exc})") from exc
     return data, tables, folder
 
 

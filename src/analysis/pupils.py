@@ -1,0 +1,556 @@
+"""Pupil-level results → school-year outcomes, streamed through DuckDB.
+
+A national results table (tens of millions of rows: one per pupil and exam or
+subject) never fits comfortably in pandas, and need not: every step here is
+SQL run by DuckDB over the Parquet or CSV files, which it scans in parallel
+and, past its memory limit, spills to disk. Only the aggregated school-year
+table (one row per school and year, tens of thousands of rows) is small.
+
+Outputs (in the processed folder, beside the ingest tables):
+
+``pupil_outcomes.parquet``
+    one row per school and school year, all subjects pooled; joins the panel
+    on ``school_id`` + ``year`` (see :func:`join_panel` and the ``joins`` key
+    of a dataset spec);
+``pupil_outcomes_subject.parquet``
+    the same per school, year and subject;
+``pupil_rejects.parquet``
+    every rejected row with its reason and the raw values, as text;
+``pupil_manifest.json``
+    inputs (with sizes), row accounting (input = aggregated + rejected),
+    rejects by reason, the settings used;
+views ``pupil_outcomes``, ``pupil_outcomes_subject``, ``pupil_rejects`` and,
+when the panel is there, ``panel_pupil_outcomes`` in ``workbench.duckdb``.
+"""
+
+from __future__ import annotations
+
+import glob as globbing
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analysis import paths, text
+from analysis._yaml import load_yaml
+
+SUFFIXES = {".parquet", ".csv"}
+OUTCOMES_FILE = "pupil_outcomes.parquet"
+SUBJECT_FILE = "pupil_outcomes_subject.parquet"
+REJECTS_FILE = "pupil_rejects.parquet"
+MANIFEST_FILE = "pupil_manifest.json"
+DUCKDB_FILE = "workbench.duckdb"
+REASONS = (
+    "school_id_missing",
+    "year_invalid",
+    "subject_missing",
+    "score_missing",
+    "score_not_number",
+    "score_out_of_range",
+    "pass_flag_unknown",
+)
+OUTCOME_COLUMNS = [
+    "pupil_records",
+    "pupil_count",
+    "pupil_mean_score",
+    "pupil_score_sd",
+    "pupil_pass_rate",
+    "pupil_score_p10",
+    "pupil_score_p25",
+    "pupil_score_median",
+    "pupil_score_p75",
+    "pupil_score_p90",
+    "pupil_below_threshold_share",
+]
+QUANTILES = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
+STEPS = ("headers", "count", "aggregate", "rejects", "write", "views")
+ALL_SUBJECTS = "*"  # the subject of a row when the input has no subject column
+
+
+class PupilError(RuntimeError):
+    """Pupil results cannot be read (no file, a required column missing, …)."""
+
+
+@dataclass
+class PupilResult:
+    """What an aggregation did: counts, reasons, where the tables went."""
+
+    files: list[str]
+    input_rows: int
+    aggregated_rows: int
+    rejected_rows: int
+    rejects_by_reason: dict[str, int]
+    school_years: int
+    subjects: list[str]
+    out_dir: Path
+    outputs: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def accounting_holds(self) -> bool:
+        return self.input_rows == self.aggregated_rows + self.rejected_rows
+
+
+# --------------------------------------------------------------------------
+# Configuration
+
+
+def config(path: Path | str | None = None) -> dict[str, Any]:
+    """``config/pupils.yml``: column headers, score range, pass spellings, labels."""
+    return load_yaml(path or paths.config_dir() / "pupils.yml")
+
+
+def label(column: str, lang: str = "vi") -> str:
+    """The Vietnamese or English label of an output column or a reject reason."""
+    cfg = config()
+    entry = cfg["outputs"].get(column) or cfg["reasons"].get(column)
+    if entry is None:
+        raise KeyError(f"no label for pupil column or reason {column!r}")
+    return entry[lang]
+
+
+def _header_lookup(cfg: dict[str, Any]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for canonical, spec in cfg["columns"].items():
+        for spelling in (canonical, spec["header"], spec["en"], *spec.get("synonyms", [])):
+            lookup.setdefault(text.header_key(spelling), canonical)
+    return lookup
+
+
+# --------------------------------------------------------------------------
+# Inputs
+
+
+def discover(source: Path | str | Iterable[Path | str]) -> list[Path]:
+    """The input files: a file, a folder (its .parquet/.csv files) or a glob pattern."""
+    sources = [source] if isinstance(source, str | Path) else list(source)
+    found: list[Path] = []
+    for item in sources:
+        item_text = str(item)
+        if any(ch in item_text for ch in "*?["):
+            matches = [Path(p) for p in sorted(globbing.glob(item_text, recursive=True))]
+            if not matches:
+                raise PupilError(f"{item_text}: no file matches this pattern")
+            found.extend(p for p in matches if p.is_file())
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise PupilError(f"{path}: no such file or folder")
+    files = []
+    for path in found:
+        if path.suffix.lower() not in SUFFIXES:
+            raise PupilError(f"{path}: file type {path.suffix!r} not supported (.parquet, .csv)")
+        files.append(path.resolve())
+    if not files:
+        raise PupilError(f"{', '.join(map(str, sources))}: no .parquet or .csv file found")
+    return files
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _reader(paths_: list[Path]) -> str:
+    names = "[" + ", ".join(_sql_text(p.as_posix()) for p in paths_) + "]"
+    if paths_[0].suffix.lower() == ".parquet":
+        return f"read_parquet({names}, filename = true)"
+    # every CSV column as text: a score typed "8,5" or a year "2024-2025" is parsed below
+    return f"read_csv({names}, header = true, all_varchar = true, filename = true)"
+
+
+def _describe(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
+    try:
+        if path.suffix.lower() == ".parquet":
+            rows = con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({_sql_text(path.as_posix())})"
+            ).fetchall()
+        else:
+            rows = con.execute(
+                f"DESCRIBE SELECT * FROM read_csv({_sql_text(path.as_posix())}, header = true, "
+                "all_varchar = true)"
+            ).fetchall()
+    except duckdb.Error as exc:
+        raise PupilError(f"{path}: cannot be read as {path.suffix[1:]} ({exc})") from exc
+    return [(row[0], row[1]) for row in rows]
+
+
+def _mapping(path: Path, columns: list[tuple[str, str]], cfg: dict[str, Any]) -> dict[str, tuple]:
+    """``canonical -> (header in the file, DuckDB type)``; a missing required column stops."""
+    lookup = _header_lookup(cfg)
+    found: dict[str, tuple[str, str]] = {}
+    for header, dtype in columns:
+        canonical = lookup.get(text.header_key(header))
+        if canonical and canonical not in found:
+            found[canonical] = (header, dtype)
+    for canonical, spec in cfg["columns"].items():
+        if spec.get("required", True) and canonical not in found:
+            headers = ", ".join(h for h, _ in columns)
+            raise PupilError(
+                f"{path}: column {canonical!r} ({spec['header']} / {spec['en']}) not found; "
+                f"the file's headers are: {headers}"
+            )
+    return found
+
+
+# --------------------------------------------------------------------------
+# Parsing, in SQL
+
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL")  # fmt: skip
+_INTEGER = _NUMERIC[:9]
+
+
+def _is(dtype: str, kinds: tuple[str, ...]) -> bool:
+    upper = dtype.upper()
+    return upper in kinds or (kinds is _NUMERIC and upper.startswith("DECIMAL"))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _key_sql(expr: str) -> str:
+    """The SQL twin of :func:`analysis.text.header_key` for a short text value."""
+    bare = f"strip_accents(replace(replace(trim({expr}), 'đ', 'd'), 'Đ', 'D'))"
+    return f"trim(regexp_replace(lower({bare}), '[^a-z0-9]+', ' ', 'g'))"
+
+
+def _select_list(found: dict[str, tuple[str, str]], cfg: dict[str, Any]) -> str:
+    """Typed columns (``school_id``, ``year``, …) and the raw text of each, for one file group."""
+    parts = ["filename AS source_file"]
+    for canonical in cfg["columns"]:
+        if canonical not in found:
+            parts.append(f"NULL::VARCHAR AS raw_{canonical}")
+            continue
+        header, _dtype = found[canonical]
+        parts.append(f"{_quote(header)} AS raw_{canonical}")
+    return ", ".join(parts)
+
+
+def _typed(found: dict[str, tuple[str, str]], cfg: dict[str, Any]) -> str:
+    """Expressions over ``raw_*`` that give typed values (NULL when not readable)."""
+    types = {c: found[c][1] if c in found else "VARCHAR" for c in cfg["columns"]}
+
+    school = "NULLIF(trim(CAST(raw_school_id AS VARCHAR)), '')"
+    if _is(types["year"], _INTEGER):
+        year = "CAST(raw_year AS INTEGER)"
+    else:
+        y = "trim(CAST(raw_year AS VARCHAR))"
+        pair = r"'^(\d{4})\s*[-–—/]\s*(\d{4})$'"
+        start = f"TRY_CAST(regexp_extract({y}, {pair}, 1) AS INTEGER)"
+        end = f"TRY_CAST(regexp_extract({y}, {pair}, 2) AS INTEGER)"
+        year = (
+            f"CASE WHEN regexp_full_match({y}, '\\d{{4}}') THEN CAST({y} AS INTEGER) "
+            f"WHEN {end} = {start} + 1 THEN {end} END"
+        )
+    year = f"(CASE WHEN ({year}) BETWEEN 1900 AND 2200 THEN ({year}) END)"
+    if "subject" in found:
+        subject = "NULLIF(trim(CAST(raw_subject AS VARCHAR)), '')"
+    else:
+        subject = f"{_sql_text(ALL_SUBJECTS)}"
+    if _is(types["score"], _NUMERIC):
+        score = "CAST(raw_score AS DOUBLE)"
+    else:
+        s = "trim(CAST(raw_score AS VARCHAR))"
+        score = f"TRY_CAST(replace({s}, ',', '.') AS DOUBLE)"
+    score = f"(CASE WHEN isfinite({score}) THEN {score} END)"
+    passed_type = types["passed"].upper()
+    if passed_type == "BOOLEAN":
+        passed = "raw_passed"
+    elif _is(passed_type, _NUMERIC):
+        passed = "CASE WHEN raw_passed = 1 THEN TRUE WHEN raw_passed = 0 THEN FALSE END"
+    else:
+        yes = ", ".join(_sql_text(text.header_key(w)) for w in cfg["pass_values"][True])
+        no = ", ".join(_sql_text(text.header_key(w)) for w in cfg["pass_values"][False])
+        key = _key_sql("CAST(raw_passed AS VARCHAR)")
+        passed = f"CASE WHEN {key} IN ({yes}) THEN TRUE WHEN {key} IN ({no}) THEN FALSE END"
+    pupil = "NULLIF(trim(CAST(raw_pupil_id AS VARCHAR)), '')" if "pupil_id" in found else "NULL"
+    return (
+        f"{school} AS school_id, {year} AS year, {subject} AS subject, {score} AS score, "
+        f"{passed} AS passed, {pupil} AS pupil_id"
+    )
+
+
+def _reason(cfg: dict[str, Any], has_subject: bool) -> str:
+    low, high = float(cfg["score"]["min"]), float(cfg["score"]["max"])
+    raw_score_blank = "NULLIF(trim(CAST(raw_score AS VARCHAR)), '') IS NULL"
+    cases = [
+        "WHEN school_id IS NULL THEN 'school_id_missing'",
+        "WHEN year IS NULL THEN 'year_invalid'",
+    ]
+    if has_subject:
+        cases.append("WHEN subject IS NULL THEN 'subject_missing'")
+    cases += [
+        f"WHEN score IS NULL AND {raw_score_blank} THEN 'score_missing'",
+        "WHEN score IS NULL THEN 'score_not_number'",
+        f"WHEN score < {low!r} OR score > {high!r} THEN 'score_out_of_range'",
+        "WHEN passed IS NULL THEN 'pass_flag_unknown'",
+    ]
+    return "CASE " + " ".join(cases) + " END"
+
+
+def parsed_sql(
+    files: list[Path], *, con: duckdb.DuckDBPyConnection, cfg: dict[str, Any] | None = None
+) -> tuple[str, bool, bool]:
+    """SQL for the parsed pupil rows (typed columns, raw text, ``reason``).
+
+    Files are grouped by their headers and kinds so that each group is one
+    DuckDB scan; the groups are joined with ``UNION ALL BY NAME``. Returns the
+    SQL, whether a subject column exists and whether a pupil id exists.
+    """
+    cfg = cfg or config()
+    groups: dict[tuple, list[Path]] = {}
+    found_by_group: dict[tuple, dict] = {}
+    for path in files:
+        columns = _describe(con, path)
+        found = _mapping(path, columns, cfg)
+        key = (path.suffix.lower(), tuple(sorted((k, v) for k, v in found.items())))
+        groups.setdefault(key, []).append(path)
+        found_by_group[key] = found
+    has_subject = any("subject" in f for f in found_by_group.values())
+    has_pupil = any("pupil_id" in f for f in found_by_group.values())
+    selects = []
+    for key, group in groups.items():
+        found = found_by_group[key]  # a file without subjects: its rows are subject "*"
+        selects.append(
+            f"SELECT {_typed(found, cfg)}, * FROM "
+            f"(SELECT {_select_list(found, cfg)} FROM {_reader(group)})"
+        )
+    union = " UNION ALL BY NAME ".join(f"({s})" for s in selects)
+    sql = f"SELECT *, {_reason(cfg, has_subject)} AS reason FROM ({union})"
+    return sql, has_subject, has_pupil
+
+
+def _aggregate_sql(parsed: str, threshold: float, has_pupil: bool) -> str:
+    quantiles = ", ".join(
+        f"quantile_cont(score, {q}) AS pupil_score_{name}" for name, q in QUANTILES.items()
+    )
+    pupils = "count(DISTINCT pupil_id)" if has_pupil else "NULL::BIGINT"
+    return (
+        "SELECT school_id, year, subject, GROUPING(subject) AS all_subjects, "
+        "count(*) AS pupil_records, "
+        f"{pupils} AS pupil_count, "
+        "avg(score) AS pupil_mean_score, stddev_samp(score) AS pupil_score_sd, "
+        "avg(CAST(passed AS DOUBLE)) AS pupil_pass_rate, "
+        f"{quantiles}, "
+        f"avg(CAST(score < {float(threshold)!r} AS DOUBLE)) AS pupil_below_threshold_share "
+        f"FROM ({parsed}) WHERE reason IS NULL "
+        "GROUP BY GROUPING SETS ((school_id, year), (school_id, year, subject))"
+    )
+
+
+# --------------------------------------------------------------------------
+# The aggregation
+
+
+def _connect(
+    memory_limit: str | None, threads: int | None, temp: Path
+) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = {_sql_text(memory_limit)}")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(f"SET temp_directory = {_sql_text(temp.as_posix())}")
+    con.execute("SET preserve_insertion_order = false")  # lets big COPYs stream
+    return con
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    con.execute(f"COPY ({query}) TO {_sql_text(tmp.as_posix())} (FORMAT parquet)")
+    os.replace(tmp, target)
+
+
+def aggregate(
+    source: Path | str | Iterable[Path | str],
+    *,
+    out_dir: Path | None = None,
+    threshold: float | None = None,
+    memory_limit: str | None = "3GB",
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PupilResult:
+    """Aggregate pupil results to school-year outcomes, in DuckDB, and write them.
+
+    Parameters
+    ----------
+    source
+        A .parquet or .csv file, a folder of them, a glob pattern
+        (``"data/raw/pupils/*.parquet"``) or a list of any of these. Headers
+        are matched through ``config/pupils.yml``.
+    out_dir
+        The processed folder (default ``data/processed``).
+    threshold
+        Scores strictly below it count in ``pupil_below_threshold_share``
+        (default: ``score.threshold`` in ``config/pupils.yml``, 5 of 10).
+    memory_limit, threads
+        DuckDB settings; past the limit DuckDB spills to ``out_dir``.
+    progress
+        Called with the name of each step as it starts.
+
+    Returns
+    -------
+    PupilResult
+        Counts; ``input_rows == aggregated_rows + rejected_rows`` always holds
+        (a row that fails a rule is in the rejects, never dropped).
+
+    Notes
+    -----
+    Outcomes are per school and year over all subjects (``all_subjects``) and
+    per subject. ``pupil_mean_score`` is the mean over records (pupil ×
+    subject), ``pupil_pass_rate`` the share of records passed; quantiles are
+    exact (linear interpolation, like ``numpy.quantile``); ``pupil_score_sd``
+    is the sample standard deviation (n − 1). ``pupil_count`` counts distinct
+    pupil ids when the files have them.
+    """
+    started = time.perf_counter()
+    step = progress or (lambda _name: None)
+    cfg = config()
+    threshold = float(cfg["score"]["threshold"] if threshold is None else threshold)
+    out_dir = Path(out_dir) if out_dir is not None else paths.processed_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = discover(source)
+    spill = out_dir / ".pupils_tmp"
+    spill.mkdir(exist_ok=True)
+    con = _connect(memory_limit, threads, spill)
+    try:
+        step("headers")
+        parsed, has_subject, has_pupil = parsed_sql(files, con=con, cfg=cfg)
+        step("count")
+        input_rows = con.execute(f"SELECT count(*) FROM ({parsed})").fetchone()[0]
+        step("aggregate")
+        con.execute(f"CREATE TEMP TABLE outcomes AS {_aggregate_sql(parsed, threshold, has_pupil)}")
+        step("rejects")
+        reject_columns = ", ".join(
+            f"CAST(raw_{c} AS VARCHAR) AS {c}_raw" for c in cfg["columns"] if c != "pupil_id"
+        )
+        rejects = out_dir / REJECTS_FILE
+        _copy(
+            con,
+            f"SELECT source_file, reason, {reject_columns} FROM ({parsed}) "
+            "WHERE reason IS NOT NULL",
+            rejects,
+        )
+        step("write")
+        keys = "school_id, year, printf('%d-%d', year - 1, year) AS school_year"
+        outcome_columns = ", ".join(OUTCOME_COLUMNS)
+        _copy(
+            con,
+            f"SELECT {keys}, {outcome_columns} FROM outcomes WHERE all_subjects = 1 "
+            "ORDER BY school_id, year",
+            out_dir / OUTCOMES_FILE,
+        )
+        _copy(
+            con,
+            f"SELECT {keys}, subject, {outcome_columns} FROM outcomes WHERE all_subjects = 0 "
+            "ORDER BY school_id, year, subject",
+            out_dir / SUBJECT_FILE,
+        )
+        aggregated = con.execute(
+            "SELECT coalesce(sum(pupil_records), 0), count(*) FROM outcomes WHERE all_subjects = 1"
+        ).fetchone()
+        by_reason = dict(
+            con.execute(
+                f"SELECT reason, count(*) FROM read_parquet({_sql_text(rejects.as_posix())}) "
+                "GROUP BY reason ORDER BY reason"
+            ).fetchall()
+        )
+        subjects = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT subject FROM outcomes WHERE all_subjects = 0 ORDER BY 1"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+        for leftover in spill.glob("*"):
+            leftover.unlink(missing_ok=True)
+        spill.rmdir()
+    result = PupilResult(
+        files=[str(f) for f in files],
+        input_rows=int(input_rows),
+        aggregated_rows=int(aggregated[0]),
+        rejected_rows=int(sum(by_reason.values())),
+        rejects_by_reason={r: int(by_reason.get(r, 0)) for r in REASONS},
+        school_years=int(aggregated[1]),
+        subjects=subjects if has_subject else [],
+        out_dir=out_dir,
+        outputs={
+            "outcomes": str(out_dir / OUTCOMES_FILE),
+            "outcomes_subject": str(out_dir / SUBJECT_FILE),
+            "rejects": str(rejects),
+        },
+    )
+    if not result.accounting_holds:  # a bug, not a user error: say so loudly
+        raise AssertionError(
+            f"pupil rows do not add up: {result.input_rows} input, "
+            f"{result.aggregated_rows} aggregated, {result.rejected_rows} rejected"
+        )
+    step("views")
+    _write_views(out_dir)
+    result.seconds = time.perf_counter() - started
+    _write_manifest(result, threshold, cfg)
+    return result
+
+
+def _write_views(out_dir: Path) -> None:
+    """Add the pupil views to ``workbench.duckdb`` (created when ingest has not run)."""
+    views = {
+        "pupil_outcomes": OUTCOMES_FILE,
+        "pupil_outcomes_subject": SUBJECT_FILE,
+        "pupil_rejects": REJECTS_FILE,
+    }
+    with duckdb.connect(str(out_dir / DUCKDB_FILE)) as con:
+        for name, file in views.items():
+            target = _sql_text((out_dir / file).resolve().as_posix())
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({target})")
+        if (out_dir / "panel.parquet").is_file():
+            con.execute(
+                "CREATE OR REPLACE VIEW panel_pupil_outcomes AS SELECT p.*, "
+                + ", ".join(f"o.{c}" for c in OUTCOME_COLUMNS)
+                + " FROM panel p LEFT JOIN pupil_outcomes o USING (school_id, year)"
+            )
+
+
+def _write_manifest(result: PupilResult, threshold: float, cfg: dict[str, Any]) -> None:
+    manifest = {
+        "files": [{"path": f, "bytes": Path(f).stat().st_size} for f in result.files],
+        "input_rows": result.input_rows,
+        "aggregated_rows": result.aggregated_rows,
+        "rejected_rows": result.rejected_rows,
+        "rejects_by_reason": result.rejects_by_reason,
+        "school_years": result.school_years,
+        "subjects": result.subjects,
+        "score_range": [cfg["score"]["min"], cfg["score"]["max"]],
+        "threshold": threshold,
+        "outputs": result.outputs,
+        "seconds": round(result.seconds, 3),
+    }
+    target = result.out_dir / MANIFEST_FILE
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def join_panel(panel, outcomes):
+    """The panel with the pupil outcomes: a left join on ``school_id`` + ``year``.
+
+    ``outcomes`` is ``pupil_outcomes.parquet`` read as a DataFrame (one row per
+    school-year, so the join never multiplies panel rows); school-years without
+    pupil results get missing outcomes.
+    """
+    keep = ["school_id", "year", *[c for c in OUTCOME_COLUMNS if c in outcomes]]
+    return panel.merge(outcomes[keep], on=["school_id", "year"], how="left", validate="one_to_one")
