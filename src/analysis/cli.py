@@ -115,6 +115,90 @@ def ingest(
 
 
 @app.command()
+def pupils(
+    path: Annotated[
+        list[str], typer.Argument(help="Pupil results: .parquet/.csv files, folders or globs")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Processed folder (default data/processed)")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Score threshold of the 'share below' (default 5)")
+    ] = None,
+    memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; spills past it")] = "3GB",
+) -> None:
+    """Aggregate pupil results to school-year outcomes (DuckDB, streaming; rejects kept)."""
+    from analysis import pupils as pupils_module
+
+    steps = list(pupils_module.STEPS)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Pupil results", total=len(steps))
+
+            def step(name: str) -> None:
+                progress.update(
+                    task, completed=steps.index(name), description=f"Pupil results: {name}"
+                )
+
+            result = pupils_module.aggregate(
+                path, out_dir=out, threshold=threshold, memory_limit=memory_limit, progress=step
+            )
+    except pupils_module.PupilError as exc:
+        _fail("Pupil results refused:", exc)
+    summary = Table(title="Pupil results")
+    for header in ("input rows", "aggregated", "rejected", "school-years", "subjects"):
+        summary.add_column(header, justify="right")
+    summary.add_row(
+        f"{result.input_rows:,}",
+        f"{result.aggregated_rows:,}",
+        f"{result.rejected_rows:,}",
+        f"{result.school_years:,}",
+        ", ".join(result.subjects) or "-",
+    )
+    console.print(summary)
+    rejected = {k: v for k, v in result.rejects_by_reason.items() if v}
+    if rejected:
+        console.print("Rejected by rule: " + ", ".join(f"{k} {v:,}" for k, v in rejected.items()))
+    console.print(
+        f"Outcomes: {result.outputs['outcomes']} (per subject: "
+        f"{result.outputs['outcomes_subject']}); rejects with reasons: "
+        f"{result.outputs['rejects']}; {result.seconds:.1f} s"
+    )
+
+
+@app.command()
+def national(
+    out: Annotated[Path, typer.Option(help="Folder for the national system")],
+    schools: Annotated[int, typer.Option(help="Number of schools")] = 50_000,
+    pupils: Annotated[int, typer.Option(help="Pupil rows, about (pupil x subject)")] = 20_000_000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 20250901,
+) -> None:
+    """Generate a synthetic national system: school-year panel + pupil results (Parquet)."""
+    from analysis import national as national_module
+
+    if schools < 10 or pupils < 1000:
+        errors.print("--schools must be at least 10 and --pupils at least 1000", style="red")
+        raise typer.Exit(2)
+    provinces = max(2, min(63, schools // 50))
+    scale = national_module.Scale(
+        schools=schools, pupil_rows=pupils, provinces=provinces, seed=seed
+    )
+    with _progress() as progress:
+        task = progress.add_task("Pupil results", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        system = national_module.generate(out, scale, progress=advance)
+    summary = system.summary
+    console.print(
+        f"Synthetic national system (seed {seed}): {summary['schools']:,} schools, "
+        f"{summary['school_years']:,} school-years, {summary['pupil_rows']:,} pupil rows in "
+        f"{len(system.pupil_files)} Parquet files under {out / 'pupils'}; truth: {out}/truth.json"
+    )
+
+
+@app.command()
 def indicators(
     dataset: Annotated[str, typer.Option(help="Dataset spec (config/datasets)")] = (
         "thai_nguyen_synthetic"
