@@ -333,20 +333,25 @@ def parsed_sql(
 
 
 def _aggregate_sql(parsed: str, threshold: float, has_pupil: bool) -> str:
-    quantiles = ", ".join(
-        f"quantile_cont(score, {q}) AS pupil_score_{name}" for name, q in QUANTILES.items()
-    )
+    # one list-valued quantile per group sorts the scores once, not once per quantile
+    levels = "[" + ", ".join(repr(q) for q in QUANTILES.values()) + "]"
+    quantiles = ", ".join(f"q[{i + 1}] AS pupil_score_{name}" for i, name in enumerate(QUANTILES))
     pupils = "count(DISTINCT pupil_id)" if has_pupil else "NULL::BIGINT"
-    return (
+    inner = (
         "SELECT school_id, year, subject, GROUPING(subject) AS all_subjects, "
         "count(*) AS pupil_records, "
         f"{pupils} AS pupil_count, "
         "avg(score) AS pupil_mean_score, stddev_samp(score) AS pupil_score_sd, "
         "avg(CAST(passed AS DOUBLE)) AS pupil_pass_rate, "
-        f"{quantiles}, "
+        f"quantile_cont(score, {levels}) AS q, "
         f"avg(CAST(score < {float(threshold)!r} AS DOUBLE)) AS pupil_below_threshold_share "
         f"FROM ({parsed}) WHERE reason IS NULL "
         "GROUP BY GROUPING SETS ((school_id, year), (school_id, year, subject))"
+    )
+    return (
+        "SELECT school_id, year, subject, all_subjects, pupil_records, pupil_count, "
+        f"pupil_mean_score, pupil_score_sd, pupil_pass_rate, {quantiles}, "
+        f"pupil_below_threshold_share FROM ({inner})"
     )
 
 

@@ -1,0 +1,214 @@
+"""National scale: pupil → school-year aggregation, indicators and a multilevel model.
+
+Generates the synthetic national system (analysis.national; ``--scale 1`` is
+about 50,000 schools × 5 years and 20 million pupil rows), then runs each step
+in its own child process and measures its wall time and peak memory (the
+child's ``resource.getrusage`` maximum resident set):
+
+1. a bare DuckDB scan of the pupil Parquet (every column the aggregation reads);
+2. the aggregation (``analysis.pupils.aggregate``): ratio to the scan, target ≤ 3;
+   peak memory, target ≤ 4 GiB;
+3. indicators (``analysis.indicators.compute``) on the national school-year
+   panel joined with the pupil outcomes;
+4. one multilevel model (``analysis.links.estimate(model="mixed")``): pupils'
+   mean score on infrastructure, training, SES and year, schools within provinces.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_national.py --scale 0.1
+    .venv/bin/python benchmarks/bench_national.py            # full national size
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GIB = 1024**3
+
+
+def _peak_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def _step_scan(folder: Path, threads: int | None) -> dict:
+    import duckdb
+
+    files = sorted((folder / "pupils").glob("part-*.parquet"))
+    listed = "[" + ", ".join(f"'{p.as_posix()}'" for p in files) + "]"
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    started = time.perf_counter()
+    row = con.execute(
+        "SELECT count(school_id), count(year), count(subject), sum(score), sum(passed), "
+        f"count(pupil_id) FROM read_parquet({listed})"
+    ).fetchone()
+    return {"seconds": time.perf_counter() - started, "rows": row[1]}
+
+
+def _step_aggregate(folder: Path, threads: int | None) -> dict:
+    from analysis import pupils
+
+    started = time.perf_counter()
+    result = pupils.aggregate(folder / "pupils", out_dir=folder / "processed", threads=threads)
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": result.input_rows,
+        "rejected": result.rejected_rows,
+        "school_years": result.school_years,
+    }
+
+
+def _national_panel(folder: Path):
+    import pandas as pd
+
+    from analysis import pupils
+
+    panel = pd.read_parquet(folder / "national_panel.parquet")
+    outcomes = pd.read_parquet(folder / "processed" / pupils.OUTCOMES_FILE)
+    return pupils.join_panel(panel, outcomes)
+
+
+def _step_indicators(folder: Path, threads: int | None) -> dict:
+    from analysis import indicators
+
+    started = time.perf_counter()
+    data = _national_panel(folder)
+    loaded = time.perf_counter()
+    table = indicators.compute(data, levels=["school", "unit", "analysis_province"], lang="en")
+    return {
+        "seconds": time.perf_counter() - started,
+        "load_seconds": loaded - started,
+        "rows": len(table),
+        "school_years": len(data),
+    }
+
+
+def _step_mixed(folder: Path, threads: int | None) -> dict:
+    from analysis import links, national
+
+    started = time.perf_counter()
+    data = _national_panel(folder)
+    fit = links.estimate(
+        data,
+        "pupil_mean_score ~ infra + trained_share + ses + C(year)",
+        model="mixed",
+        groups="province_id",
+    )
+    tidy = fit.tidy().set_index("term")
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": len(data),
+        "trained_share": float(tidy.loc["trained_share", "estimate"]),
+        "trained_share_planted": national.TRAINING_EFFECT,
+        "infra": float(tidy.loc["infra", "estimate"]),
+        "infra_planted": national.INFRA_EFFECT,
+    }
+
+
+STEPS = {
+    "scan": _step_scan,
+    "aggregate": _step_aggregate,
+    "indicators": _step_indicators,
+    "mixed": _step_mixed,
+}
+
+
+def _child(step: str, folder: Path, threads: int | None) -> None:
+    figures = STEPS[step](folder, threads)
+    figures["peak_bytes"] = _peak_bytes()
+    print(json.dumps(figures))
+
+
+def _run(step: str, folder: Path, threads: int | None) -> dict:
+    command = [sys.executable, __file__, "--child", step, "--out", str(folder)]
+    if threads:
+        command += ["--threads", str(threads)]
+    wall = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"step {step} failed:\n{done.stderr[-3000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["process_seconds"] = time.perf_counter() - wall
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the national size")
+    parser.add_argument("--out", type=Path, default=None, help="folder (default: a temp folder)")
+    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads (default all)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--child", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child, args.out, args.threads)
+        return
+
+    from analysis import national
+
+    folder = args.out or Path(tempfile.mkdtemp(prefix="bench_national_"))
+    scale = national.Scale().scaled(args.scale)
+    load = os.getloadavg()
+    print(
+        f"National benchmark, scale {args.scale:g}: {scale.schools:,} schools × "
+        f"{len(scale.years)} years, ~{scale.pupil_rows:,} pupil rows; {os.cpu_count()} cores, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+    try:
+        started = time.perf_counter()
+        system = national.generate(folder, scale)
+        generated = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in system.pupil_files)
+        print(
+            f"generate: {generated:.1f} s, {system.summary['pupil_rows']:,} pupil rows in "
+            f"{len(system.pupil_files)} Parquet files ({size / 1e6:,.0f} MB)"
+        )
+        figures = {step: _run(step, folder, args.threads) for step in STEPS}
+    finally:
+        if not args.keep and args.out is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    scan, agg = figures["scan"], figures["aggregate"]
+    ratio = agg["seconds"] / scan["seconds"]
+    peak = agg["peak_bytes"] / GIB
+    print(f"\n{'step':<12}{'wall s':>10}{'peak GiB':>10}  notes")
+    for step, fig in figures.items():
+        if step == "scan":
+            notes = f"{fig['rows']:,} rows"
+        elif step == "aggregate":
+            notes = f"{fig['school_years']:,} school-years, {fig['rejected']:,} rejected"
+        elif step == "indicators":
+            notes = f"{fig['rows']:,} result rows; reading+join {fig['load_seconds']:.1f} s"
+        else:
+            notes = (
+                f"trained_share {fig['trained_share']:.3f} (planted "
+                f"{fig['trained_share_planted']}), infra {fig['infra']:.4f} "
+                f"(planted {fig['infra_planted']})"
+            )
+        print(f"{step:<12}{fig['seconds']:>10.2f}{fig['peak_bytes'] / GIB:>10.2f}  {notes}")
+    print(
+        f"\naggregation ÷ bare scan: {ratio:.2f} (target ≤ 3: {'met' if ratio <= 3 else 'NOT met'})"
+    )
+    verdict = "met" if peak <= 4 else "NOT met"
+    print(f"aggregation peak memory: {peak:.2f} GiB (target ≤ 4: {verdict})")
+    model_steps = {k: figures[k]["seconds"] for k in ("indicators", "mixed")}
+    slowest = max(model_steps, key=model_steps.get)
+    print(
+        f"indicators + model: {sum(model_steps.values()):.1f} s; {slowest} dominates "
+        f"({model_steps[slowest]:.1f} s)"
+    )
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
