@@ -247,7 +247,10 @@ def status_counts(values: pd.DataFrame, *, level: str, year: int, lang: str = "v
 
 
 def status_colours(frame: pd.DataFrame, codes: list[str], column: str):
-    """A pandas Styler that colours ``column`` by status (met / on track / behind)."""
+    """A pandas Styler that colours ``column`` by status (met / on track / behind).
+
+    Cells and headers are HTML-escaped: unlike ``DataFrame``, a Styler writes text raw.
+    """
     colours = [PALETTE.get(c, "#ffffff") for c in codes]
 
     def paint(col):
@@ -255,4 +258,5 @@ def status_colours(frame: pd.DataFrame, codes: list[str], column: str):
             return [""] * len(col)
         return [f"background-color: {c}; color: white; font-weight: bold" for c in colours]
 
-    return frame.style.apply(paint).hide(axis="index")
+    styler = frame.style.format(escape="html").format_index(escape="html", axis=1)
+    return styler.apply(paint).hide(axis="index")

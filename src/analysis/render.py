@@ -4,10 +4,16 @@ HTML with code is for researchers; without code for policy readers. Both embed
 their images and load nothing from the network (the CDN scripts nbconvert adds
 for MathJax and require.js are removed). ``index.html`` lists every run with its
 status, parameters, duration and key figures.
+
+Data values are text, never markup: the index escapes everything (Jinja
+autoescape), tables are escaped by pandas (``DataFrame``) or explicitly
+(``Styler.format(escape="html")``), and a value put into a Markdown output goes
+through :func:`escape_markdown` first — Markdown passes raw HTML through.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -21,6 +27,20 @@ _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</sc
 _MERMAID = re.compile(
     r"<script type=\"module\">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>", re.S
 )
+
+# CommonMark backslash-escapable punctuation that can start markup (emphasis, links,
+# code, headings, lists, tables, $math$); ``&``, ``<`` and ``>`` become entities instead
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def escape_markdown(value: object) -> str:
+    """A data value (a school or unit name) as literal text inside Markdown.
+
+    ``<script>`` stays visible text instead of live HTML, ``[x](javascript:…)`` is no
+    link, ``**`` no emphasis, and a line break cannot start a new block.
+    """
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def to_html(notebook: Path, *, with_code: bool) -> str:
