@@ -266,6 +266,14 @@ case(
     rejects=[("note_row", 10, ""), ("note_row", 11, "")],
 )
 case(
+    id="header_semicolons_under_a_title_with_a_comma",
+    build=lambda tmp: write_csv(
+        tmp / "cham_phay.csv", [["BÁO CÁO CĐS, NĂM HỌC 2020-2021"], *ROWS], sep=";"
+    ),
+    accepted=4,
+    check=_enrolment_is(TRUE_ENROLMENT),
+)
+case(
     id="header_columns_in_another_order",
     build=lambda tmp: write_csv(tmp / "dao_cot.csv", [list(reversed(r)) for r in ROWS]),
     accepted=4,
@@ -327,6 +335,12 @@ case(
     build=lambda tmp: write_csv(tmp / "qua_100.csv", _rows(exam_pass_rate={4: "130"})),
     accepted=3,
     rejects=[("out_of_range", 5, "exam_pass_rate")],
+)
+case(
+    id="value_count_beyond_any_integer",
+    build=lambda tmp: write_csv(tmp / "qua_lon.csv", _rows(enrolment={2: "100000000000000000000"})),
+    accepted=3,
+    rejects=[("out_of_range", 3, "enrolment")],
 )
 case(
     id="value_fraction_in_a_count",

@@ -27,6 +27,7 @@ import os
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,7 +190,8 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-_XML_ERRORS = (ElementTree.ParseError, expat.ExpatError)
+# what a damaged workbook raises while it is opened or streamed
+_XML_ERRORS = (ElementTree.ParseError, expat.ExpatError, zlib.error)
 SNIFF_BYTES = 1 << 20  # how much of a text file decides its encoding and delimiter
 HEAD_ROWS = HEADER_SCAN_ROWS + 2  # the header may sit on two merged rows
 
@@ -261,10 +263,7 @@ def _open_csv(path: Path, shown: str) -> Iterator[list[Sheet]]:
         )
     encoding = sniff_encoding(sample, shown)
     text_sample = sample.decode(encoding, errors="ignore")[:20000]
-    try:
-        delimiter = csv.Sniffer().sniff(text_sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    delimiter = _delimiter(text_sample, shown, path.suffix.lower())
     stream = open(path, encoding=encoding, newline="", errors="strict")  # noqa: SIM115
     try:
         reader = csv.reader(stream, delimiter=delimiter)
@@ -292,6 +291,31 @@ def _open_csv(path: Path, shown: str) -> Iterator[list[Sheet]]:
         yield [Sheet(shown, "", head, source)]
     finally:
         stream.close()
+
+
+def _delimiter(sample: str, shown: str, suffix: str) -> str:
+    """The delimiter under which the header is recognised best; else csv.Sniffer's guess.
+
+    A title such as "BÁO CÁO CĐS, NĂM HỌC 2024-2025" or a ragged row fools a
+    sniffer; parsing the first rows with each candidate and matching headers does not.
+    """
+    lines = sample.splitlines()[: HEAD_ROWS + 5]
+    best, best_score = None, 1
+    for candidate in (",", ";", "\t", "|"):
+        rows = [[c or None for c in r] for r in csv.reader(lines, delimiter=candidate)]
+        try:
+            found = detect(Sheet(shown, "", rows))
+        except IngestError:  # e.g. a duplicated header: reported when the file is read
+            found = None
+        score = len(found.columns) if found else 0
+        if score > best_score:
+            best, best_score = candidate, score
+    if best is not None:
+        return best
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return "\t" if suffix == ".tsv" else ","
 
 
 def _first_undecodable_line(path: Path, encoding: str) -> int | None:
@@ -648,6 +672,8 @@ def _col_letter(pos: int) -> str:
 # --------------------------------------------------------------------------
 # Parsing values
 
+_INT_LIMIT = 2**53  # beyond any count, and where floats stop holding whole numbers exactly
+
 _DATE_FORMATS = (
     "%d/%m/%Y",
     "%d-%m-%Y",
@@ -749,6 +775,10 @@ def _parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]):
             return None
         if math.isinf(number) or math.isnan(number):
             raise CellProblem(spec.name, str(value), "not_a_number", "expected a finite number")
+        if abs(number) > _INT_LIMIT:
+            raise CellProblem(
+                spec.name, str(value), "out_of_range", f"expected a value from {spec.range_text}"
+            )
         if kind == "int":
             if not float(number).is_integer():
                 raise CellProblem(
