@@ -297,3 +297,20 @@ def test_every_label_in_both_languages():
         assert pupils.label(column, "vi") != pupils.label(column, "en")
     for spec in cfg["columns"].values():
         assert spec["header"] and spec["en"]
+
+
+def test_a_new_ingest_keeps_the_pupil_views(tmp_path):
+    """Ingest rebuilds workbench.duckdb; the pupil views come back with it."""
+    raw = tmp_path / "raw"
+    synth.write(synth.generate(seed=11, profile="clean", scale=0.1), raw)
+    out = tmp_path / "processed"
+    ingest.ingest(raw, out_dir=out)
+    pupils_file = tmp_path / "pupils.csv"
+    pupils_file.write_text(
+        "Mã trường,Năm học,Môn,Điểm,Đạt\r\n19164001,2024-2025,Toán,7.5,Đạt\r\n", encoding="utf-8"
+    )
+    pupils.aggregate(pupils_file, out_dir=out)
+    ingest.ingest(raw, out_dir=out)
+    with duckdb.connect(str(out / ingest.DUCKDB_FILE)) as con:
+        assert con.execute("select count(*) from pupil_outcomes").fetchone()[0] == 1
+        assert con.execute("select count(*) from panel_pupil_outcomes").fetchone()[0] > 0

@@ -1379,6 +1379,10 @@ def write_outputs(result: IngestResult, out_dir: Path) -> Path:
                 "LEFT JOIN school_hierarchy h USING (school_id, year)"
             )
     os.replace(db_tmp, out_dir / DUCKDB_FILE)
+    from analysis import pupils  # aggregated pupil results stay queryable after a re-ingest
+
+    if (out_dir / pupils.OUTCOMES_FILE).is_file():
+        pupils.write_views(out_dir)
     manifest = {
         "files": result.files,
         "input_rows": result.input_rows,

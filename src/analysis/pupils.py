@@ -505,13 +505,13 @@ def aggregate(
             f"{result.aggregated_rows} aggregated, {result.rejected_rows} rejected"
         )
     step("views")
-    _write_views(out_dir)
+    write_views(out_dir)
     result.seconds = time.perf_counter() - started
     _write_manifest(result, threshold, cfg)
     return result
 
 
-def _write_views(out_dir: Path) -> None:
+def write_views(out_dir: Path) -> None:
     """Add the pupil views to ``workbench.duckdb`` (created when ingest has not run)."""
     views = {
         "pupil_outcomes": OUTCOMES_FILE,
