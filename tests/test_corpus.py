@@ -568,7 +568,12 @@ def _corrupt_sheet(data: bytes) -> bytes:
     return out.getvalue()
 
 
-case(id="file_empty", build=_bytes("rong.csv", b""), error=["rong.csv", "no sheet"])
+case(id="file_empty", build=_bytes("rong.csv", b""), error=["rong.csv", "the file is empty"])
+case(
+    id="file_only_a_bom_and_blank_lines",
+    build=_bytes("chi_bom.csv", b"\xef\xbb\xbf\r\n\r\n"),
+    error=["chi_bom.csv", "the file is empty"],
+)
 case(
     id="file_header_only",
     build=lambda tmp: write_csv(tmp / "chi_tieu_de.csv", ROWS[:1]),
@@ -593,12 +598,12 @@ case(
 case(
     id="file_truncated_xlsx",
     build=_from_valid("cat_ngang.xlsx", lambda d: d[: len(d) // 2]),
-    error=["cat_ngang.xlsx", "workbook"],
+    error=["cat_ngang.xlsx", "cannot open the workbook", "a complete, unprotected .xlsx"],
 )
 case(
     id="file_corrupt_sheet_xml",
     build=_from_valid("hong_xml.xlsx", _corrupt_sheet),
-    error=["hong_xml.xlsx"],
+    error=["hong_xml.xlsx [sheet Sheet1]", "the workbook is damaged after row", "save it again"],
 )
 case(
     id="file_truncated_csv_mid_row",
@@ -620,7 +625,7 @@ case(
 case(
     id="file_random_bytes",
     build=_bytes("rac.csv", bytes(range(256)) * 20),
-    error=["rac.csv"],
+    error=["rac.csv", "cannot decode the text", "UTF-8"],
 )
 case(
     id="file_second_sheet_unrecognised",

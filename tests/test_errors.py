@@ -64,7 +64,7 @@ def test_cli_exit_status_and_no_traceback(rows, tmp_path):
         ("text.xlsx", "Mã trường,Năm học\n".encode(), "not an Excel workbook"),
         ("excel.csv", b"PK\x03\x04" + b"\0" * 50, "Excel workbook saved with a .csv name"),
         ("cu.xls", b"\xd0\xcf\x11\xe0", "old .xls"),
-        ("trong.csv", b"", "no sheet has a recognisable header row"),
+        ("trong.csv", b"", "the file is empty"),
         ("rac.csv", "một,hai,ba\n1,2,3\n".encode(), "no sheet has a recognisable header row"),
     ],
 )

@@ -249,6 +249,10 @@ def _cell_text(cell: str) -> str | None:
 def _open_csv(path: Path, shown: str) -> Iterator[list[Sheet]]:
     with open(path, "rb") as handle:
         sample = handle.read(SNIFF_BYTES)
+    if not sample.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise IngestError(
+            shown, "the file is empty", expected=["a header row and one row per school"]
+        )
     if sample.startswith(b"PK\x03\x04"):
         raise IngestError(
             shown,
