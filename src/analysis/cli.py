@@ -257,6 +257,15 @@ def run_command(
     cell_timeout: Annotated[int, typer.Option(help="Seconds a cell may run")] = 600,
     start_timeout: Annotated[int, typer.Option(help="Seconds for a kernel to start")] = 120,
     out: Annotated[Path | None, typer.Option(help="Output folder (default reports/PLAN)")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on the Dask cluster of this scheduler (tcp://HOST:PORT); default: locally"
+        ),
+    ] = None,
+    scheduler_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for the scheduler to answer")
+    ] = 10.0,
 ) -> None:
     """Execute a plan's notebooks (parallel, cached), record a manifest, render HTML."""
     from analysis import runner
@@ -281,9 +290,13 @@ def run_command(
                 cell_timeout=cell_timeout,
                 start_timeout=start_timeout,
                 progress=track,
+                scheduler=scheduler,
+                scheduler_timeout=scheduler_timeout,
             )
         except runner.PlanError as exc:
             _fail("Plan refused:", exc)
+        except runner.SchedulerError as exc:
+            _fail("No cluster:", exc)
     table = Table(title=f"Plan {loaded.name} ({loaded.dataset})")
     for header in ("run", "status", "time (s)"):
         table.add_column(header)

@@ -40,6 +40,19 @@ parameters, the inputs' hashes, the code version, the package versions and
 not set it). Seeds inside the package's estimators are fixed in code, which the
 code version covers.
 
+Dask. With ``scheduler`` (``workbench run --scheduler tcp://HOST:PORT``) the runs that are
+not cached are submitted to an existing Dask distributed cluster instead of local threads.
+Each task (:func:`_remote`) takes the notebook's bytes, runs the same child-process path as a
+local run (``python -m analysis.runner JOB RESULT`` on the project kernel) in a scratch folder
+of the worker, and returns the outcome with the executed notebook's bytes; the client writes
+them to ``reports/<plan>/notebooks/`` atomically, so no shared filesystem is needed for the
+outputs. Workers need the project environment, the kernel and the inputs (the processed
+tables) at the same paths as the client. A task whose worker dies is run again on another
+worker (distributed's lost-worker rescheduling, ``retries`` for errors); the child process
+exits when its worker is gone (its kernel with it), so a lost attempt does not go on to
+completion, and the client records each run once, from the first result. The manifest names
+the scheduler and, per run, the worker.
+
 Paths. A plan's ``name`` must be a simple name (letters, digits, ``-``, ``_``):
 it names the default output folder ``reports/<name>``. Run ids become file
 names through :func:`safe_name`, and every output path is checked to resolve
@@ -61,7 +74,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -404,11 +419,13 @@ def safe_name(run_id: str) -> str:
     return name or "_"
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, text: str | bytes) -> None:
     """Write ``<path>.tmp``, flush it to disk, then rename: readers see the old file or the new."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    with open(tmp, "wb") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
@@ -649,6 +666,91 @@ def _child(job: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------
+# Runs on a Dask distributed cluster
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler named by ``--scheduler`` cannot be reached (or is no address)."""
+
+
+def connect(address: str, timeout: float = 10.0):
+    """A ``distributed.Client`` on the scheduler at ``address``; SchedulerError if it does not
+    answer within ``timeout`` seconds. The address is probed first: a Client that failed to
+    connect would print a traceback when it is garbage-collected."""
+    import asyncio
+
+    from distributed import Client
+    from distributed.comm import connect as comm_connect
+
+    async def probe() -> None:
+        comm = await comm_connect(address, timeout=timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(probe())
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, ValueError, TypeError) as exc:  # TimeoutError is an OSError
+        raise SchedulerError(
+            f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s: {exc}"
+        ) from None
+
+
+def _remote(job: dict[str, Any]) -> dict[str, Any]:
+    """One run as a Dask task: the local child-process path, in a scratch folder of the worker.
+
+    The notebook arrives as bytes and the executed notebook leaves as bytes (``notebook_bytes``
+    in the outcome, None when there is none), so worker and client need not share a
+    filesystem for the outputs. The shared memo cache is the plan's own when its folder is
+    visible here (same machine or a shared filesystem), a scratch one otherwise. The child
+    process exits when this worker process dies, so a lost attempt does not run on.
+    """
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        address, base = worker.address, worker.local_directory
+    except (ImportError, ValueError):  # called outside a worker (tests, a debugger)
+        address, base = None, None
+    start, started = _now(), time.monotonic()
+    scratch = Path(tempfile.mkdtemp(prefix="workbench-run-", dir=base))
+    try:
+        notebook = scratch / "in" / Path(job["notebook"]).name
+        notebook.parent.mkdir()
+        notebook.write_bytes(job["notebook_bytes"])
+        output = scratch / "out" / Path(job["output"]).name
+        shared = Path(job["shared_cache"])
+        local = {
+            **{k: v for k, v in job.items() if k != "notebook_bytes"},
+            "notebook": str(notebook),
+            "output": str(output),
+            "shared_cache": str(shared if shared.parent.is_dir() else scratch / "shared"),
+            "exit_with_parent": True,
+        }
+        outcome = _child(local)
+        outcome["notebook_bytes"] = output.read_bytes() if output.is_file() else None
+    finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+    outcome.update(
+        worker=address, start=start, end=_now(), duration=round(time.monotonic() - started, 3)
+    )
+    return outcome
+
+
+def _exit_with_parent() -> None:
+    """End this process when its parent (a Dask worker) is gone; its kernel then follows."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+# --------------------------------------------------------------------------
 # The plan
 
 
@@ -669,6 +771,7 @@ class RunRecord:
     cell_seconds: float | None = None
     notebook_sha256: str | None = None
     seeds: dict[str, Any] = field(default_factory=dict)
+    worker: str | None = None  # the Dask worker's address; None for a local run
 
 
 def _now() -> str:
@@ -736,8 +839,15 @@ def run_plan(
     run_timeout: int = 3600,
     progress=None,
     render: bool = True,
+    scheduler: str | None = None,
+    scheduler_timeout: float = 10.0,
 ) -> dict[str, Any]:
-    """Execute a plan; returns the manifest (also written to ``reports/<plan>/manifest.json``)."""
+    """Execute a plan; returns the manifest (also written to ``reports/<plan>/manifest.json``).
+
+    With ``scheduler`` (a Dask scheduler address) the runs to execute go to that cluster
+    (see the module docstring); ``jobs`` then does not apply. Raises SchedulerError, before
+    anything runs, when the scheduler does not answer within ``scheduler_timeout`` seconds.
+    """
     from analysis import record
 
     where = str(plan.path)
@@ -781,11 +891,9 @@ def run_plan(
         rec.seeds = seeds(run)
         records[run.id] = rec
 
-    def one(item):
-        run, rec, output, cached = item
-        rec.start = _now()
-        started = time.monotonic()
-        job = {
+    def job_of(item) -> dict[str, Any]:
+        run, _rec, output, _cached = item
+        return {
             "notebook": str(run.notebook),
             "output": str(output),
             "parameters": run.parameters,
@@ -794,16 +902,9 @@ def run_plan(
             "run_timeout": run_timeout,
             "shared_cache": str(cache_dir / "shared"),
         }
-        try:
-            outcome = _child(job)
-        except Exception as exc:  # the runner's own trouble must not stop the other runs
-            outcome = {
-                "status": "failed",
-                "attempts": 1,
-                "error": _fault("runner_error", type(exc).__name__, str(exc), None),
-            }
-        rec.end = _now()
-        rec.duration = round(time.monotonic() - started, 3)
+
+    def finish(item, outcome: dict[str, Any]) -> RunRecord:
+        run, rec, output, cached = item
         rec.status = outcome["status"]
         rec.error = outcome.get("error")
         rec.attempts = outcome.get("attempts", 1)
@@ -820,11 +921,59 @@ def run_plan(
             _atomic_write(cached, json.dumps(rec.__dict__, ensure_ascii=False, default=str))
         return rec
 
+    def one(item):
+        rec = item[1]
+        rec.start = _now()
+        started = time.monotonic()
+        try:
+            outcome = _child(job_of(item))
+        except Exception as exc:  # the runner's own trouble must not stop the other runs
+            outcome = _runner_error(exc)
+        rec.end = _now()
+        rec.duration = round(time.monotonic() - started, 3)
+        return finish(item, outcome)
+
     wrap = progress or (lambda it, total: it)
-    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(one, item) for item in todo]
-        for future in wrap(cf.as_completed(futures), len(futures)):
-            future.result()
+    if scheduler is None:
+        with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(one, item) for item in todo]
+            for future in wrap(cf.as_completed(futures), len(futures)):
+                future.result()
+    elif todo:  # cached runs are never submitted
+        from distributed import as_completed
+
+        client = connect(scheduler, scheduler_timeout)
+        try:
+            submitted = {}
+            for item in todo:
+                run, rec = item[0], item[1]
+                rec.start = _now()
+                job = {**job_of(item), "notebook_bytes": run.notebook.read_bytes()}
+                future = client.submit(
+                    _remote,
+                    job,
+                    key=f"workbench-{safe_name(run.id)}-{uuid.uuid4().hex}",
+                    pure=False,
+                    retries=2,
+                )
+                submitted[future] = item
+            for future in wrap(as_completed(list(submitted), loop=client.loop), len(submitted)):
+                item = submitted.pop(future)  # one result per run, recorded once
+                _run, rec, output, _cached = item
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # e.g. KilledWorker: its workers kept dying
+                    outcome = _runner_error(exc)
+                future.release()
+                if outcome.get("notebook_bytes") is not None:
+                    _atomic_write(output, outcome.pop("notebook_bytes"))
+                rec.worker = outcome.get("worker")
+                rec.start = outcome.get("start") or rec.start
+                rec.end = outcome.get("end") or _now()
+                rec.duration = outcome.get("duration")
+                finish(item, outcome)
+        finally:
+            client.close()
 
     ordered = [records[r.id] for r in selected]
     versions = package_versions()
@@ -838,7 +987,8 @@ def run_plan(
         "packages": versions,
         "inputs": inputs,
         "seeds": {"PYTHONHASHSEED": HASH_SEED},
-        "jobs": jobs,
+        "jobs": None if scheduler else jobs,
+        "scheduler": scheduler,
         "runs": [
             {
                 **{k: v for k, v in r.__dict__.items() if k not in {"figures"}},
@@ -873,10 +1023,20 @@ def run_plan(
     return manifest
 
 
+def _runner_error(exc: BaseException) -> dict[str, Any]:
+    return {
+        "status": "failed",
+        "attempts": 1,
+        "error": _fault("runner_error", type(exc).__name__, str(exc), None),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """Child-process entry: ``python -m analysis.runner JOB.json RESULT.json``."""
     job_file, result_file = (argv or sys.argv[1:])[:2]
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    if job.get("exit_with_parent"):
+        _exit_with_parent()
     outcome = execute(job)
     _atomic_write(Path(result_file), json.dumps(outcome))
 
