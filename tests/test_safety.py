@@ -320,28 +320,22 @@ def _cli_run(plan: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_parameters_from_the_command_line_are_literals(tmp_path):
     """``workbench run`` has no ``-p`` overrides: strings reach a notebook through the plan
-    file named on the command line and through ``--lang``. Both arrive as literals."""
+    file named on the command line (as literals); ``--lang`` only takes a known language."""
     payloads = _payloads(tmp_path)
     plan = _plan_file(tmp_path, {"p_a": payloads["p_a"], "p_c": payloads["p_c"]})
     out = tmp_path / "out"
-    _cli_run(plan, out, "--lang", payloads["p_b"])  # exit status: see the xfail test below
+    done = _cli_run(plan, out, "--lang", "en")
+    assert done.returncode == 0, done.stderr[-2000:]
     assert not list(tmp_path.glob("PWNED*")), "a parameter ran as code"
     seen = _seen(out)
-    assert (seen["p_a"], seen["p_c"], seen["lang"]) == (
-        payloads["p_a"],
-        payloads["p_c"],
-        payloads["p_b"],
-    )
+    assert (seen["p_a"], seen["p_c"], seen["lang"]) == (payloads["p_a"], payloads["p_c"], "en")
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="`workbench run --lang` is not validated before the runs: rendering the index "
-    "then raises ValueError with a traceback (cli.py / runner.load_plan, owned elsewhere)",
-)
-def test_an_unknown_language_is_refused_before_anything_runs(tmp_path):
+def test_an_unknown_language_or_dataset_is_refused_before_anything_runs(tmp_path):
     plan = _plan_file(tmp_path, {})
-    done = _cli_run(plan, tmp_path / "out", "--lang", "__import__('os')")
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
-    assert not (tmp_path / "out" / "notebooks").exists()
+    for option, value in [("--lang", "__import__('os')"), ("--dataset", "../../etc")]:
+        done = _cli_run(plan, tmp_path / "out", option, value)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        assert option in done.stderr and "Plan refused" in done.stderr
+        assert not (tmp_path / "out" / "notebooks").exists()
+        assert not list(tmp_path.glob("PWNED*"))

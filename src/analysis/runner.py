@@ -227,6 +227,19 @@ def load_plan(
         dataset=dataset or raw["dataset"],
         lang=lang or raw.get("lang", "vi"),
     )
+    from analysis import datasets, i18n
+
+    if plan.lang not in i18n.LANGUAGES:
+        source = "--lang" if lang else "key 'lang'"
+        raise PlanError(
+            f"{path}: {source} {plan.lang!r} is not a report language; "
+            f"expected one of {', '.join(i18n.LANGUAGES)}"
+        )
+    try:
+        datasets.read_spec(plan.dataset)
+    except ConfigError as exc:
+        source = "--dataset" if dataset else "key 'dataset'"
+        raise PlanError(f"{path}: {source}: {exc}") from exc
     data = None
     for i, entry in enumerate(raw["runs"]):
         if not isinstance(entry, dict):
