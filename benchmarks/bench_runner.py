@@ -1,17 +1,26 @@
 """Runner performance on the default plan, as ratios measured in one run.
 
-Run: .venv/bin/python benchmarks/bench_runner.py [--jobs 2] [--scale 1.0]
+Run: .venv/bin/python benchmarks/bench_runner.py [--jobs 2] [--scale 1.0] [--scaling-only GLOB]
 
 1. cold wall time ÷ a sequential loop of the papermill command line over the
    same runs (target ≤ 0.5 on 2 cores);
 2. warm re-run with nothing changed ÷ cold (target ≤ 0.05);
-3. cold wall time ÷ the sum of in-kernel cell execution times (target ≤ 1.3).
+3. cold wall time ÷ the sum of in-kernel cell execution times (target ≤ 1.3);
+4. runner scaling on the runs matching ``--scaling-only`` (default: every run but the district
+   briefs, to keep it a few minutes): cold wall time with 1 local job, with 2 local jobs, and
+   on a local Dask cluster (a scheduler and 2 single-thread workers started here), printed as
+   ratios to the 1-job time. On a 2-core machine shared with other jobs, 2 jobs can at best
+   halve the time; the Dask run adds task submission and shipping the notebooks both ways.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,12 +35,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--scaling-only", default="[!d]*", help="runs in the scaling test (glob)")
+    parser.add_argument("--skip-default", action="store_true", help="only the scaling test")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         synth.write(synth.generate(scale=args.scale), tmp / "raw")
         ingest.ingest(tmp / "raw", out_dir=tmp / "processed")
         plan = runner.load_plan("default", processed=tmp / "processed")
+        scaling(plan, tmp, args.scaling_only)
+        if args.skip_default:
+            return
 
         start = time.perf_counter()
         cold = runner.run_plan(plan, out_dir=tmp / "cold", jobs=args.jobs)
@@ -80,6 +94,55 @@ def main() -> None:
     print(f"ratio cold / sequential papermill loop: {cold_s / sequential_s:.2f} (target <= 0.5)")
     print(f"ratio warm / cold: {warm_s / cold_s:.3f} (target <= 0.05)")
     print(f"ratio cold wall / sum of cell times: {cold_s / cells_s:.2f} (target <= 1.3)")
+
+
+def _cold(plan, out: Path, **kwargs) -> tuple[float, dict]:
+    start = time.perf_counter()
+    manifest = runner.run_plan(plan, out_dir=out, force=True, render=False, **kwargs)
+    seconds = time.perf_counter() - start
+    failed = [r["id"] for r in manifest["runs"] if r["status"] != "succeeded"]
+    if failed:
+        sys.exit(f"runs failed: {failed}")
+    return seconds, manifest
+
+
+def scaling(plan, tmp: Path, only: str) -> None:
+    """The same runs with 1 and 2 local jobs and on a local Dask cluster with 2 workers."""
+    from distributed import Client
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    dask = str(Path(sys.executable).parent / "dask")
+    spawn = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    procs = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":")[-1],
+             "--no-dashboard"], **spawn,
+        )
+    ]  # fmt: skip
+    try:
+        worker = [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
+        procs += [
+            subprocess.Popen([*worker, "--local-directory", str(tmp / f"worker{i}")], **spawn)
+            for i in (1, 2)
+        ]
+        with Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        one_s, manifest = _cold(plan, tmp / "scale1", jobs=1, only=only)
+        two_s, _ = _cold(plan, tmp / "scale2", jobs=2, only=only)
+        dask_s, _ = _cold(plan, tmp / "scaled", only=only, scheduler=address)
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    runs = len(manifest["runs"])
+    print(f"runner scaling ({runs} runs matching {only!r}, cold, no HTML):")
+    print(f"  1 local job {one_s:.1f} s, 2 local jobs {two_s:.1f} s, Dask 2 workers {dask_s:.1f} s")
+    print(f"  ratio 2 jobs / 1 job: {two_s / one_s:.2f} (ideal 0.5 on 2 idle cores)")
+    print(f"  ratio Dask 2 workers / 1 job: {dask_s / one_s:.2f}")
+    print(f"  ratio Dask 2 workers / 2 local jobs: {dask_s / two_s:.2f}")
 
 
 if __name__ == "__main__":
