@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,51 @@ def realistic_ingested(realistic_province, tmp_path_factory):
     province, raw = realistic_province
     out = tmp_path_factory.mktemp("processed_realistic")
     return province, ingest.ingest(raw, out_dir=out), out
+
+
+# --------------------------------------------------------------------------
+# The default plan on a small province (the main job, end to end)
+
+
+@pytest.fixture(scope="session")
+def small_province(tmp_path_factory):
+    raw = tmp_path_factory.mktemp("raw_small")
+    synth.write(synth.generate(seed=5, profile="realistic", scale=0.15), raw)
+    processed = tmp_path_factory.mktemp("processed_small")
+    ingest.ingest(raw, out_dir=processed)
+    return processed
+
+
+def run_default(processed: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "run",
+            "default",
+            "--processed",
+            str(processed),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+    )
+
+
+@pytest.fixture(scope="session")
+def default_run(small_province, tmp_path_factory):
+    """The default plan on the small province, run once from a clean state.
+
+    Shared by the end-to-end, reproducibility, privacy and browser tests: it is the
+    most expensive fixture of the suite. Tests must not write into its folder.
+    """
+    out = tmp_path_factory.mktemp("default_run") / "default"
+    return out, run_default(small_province, out, "--jobs", "2")
 
 
 # Measured figures (recall, precision, …) shown at the end of the run.

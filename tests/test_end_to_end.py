@@ -13,46 +13,10 @@ from pathlib import Path
 import pytest
 
 import analysis
-from analysis import ingest, runner, synth
+from analysis import runner
+from tests.conftest import run_default as _run_default
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def small_province(tmp_path_factory):
-    raw = tmp_path_factory.mktemp("raw_small")
-    synth.write(synth.generate(seed=5, profile="realistic", scale=0.15), raw)
-    processed = tmp_path_factory.mktemp("processed_small")
-    ingest.ingest(raw, out_dir=processed)
-    return processed
-
-
-def _run_default(processed: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "analysis",
-            "run",
-            "default",
-            "--processed",
-            str(processed),
-            "--out",
-            str(out),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1200,
-    )
-
-
-@pytest.fixture(scope="module")
-def default_run(small_province, tmp_path_factory):
-    """The default plan, run once from a clean state (shared by the tests below)."""
-    out = tmp_path_factory.mktemp("default_run") / "default"
-    return out, _run_default(small_province, out, "--jobs", "2")
 
 
 @pytest.mark.slow
