@@ -1,0 +1,81 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: "C\u0110S workbench (Python 3)"
+#     language: python
+#     name: cds-workbench
+# ---
+
+# %% [markdown]
+# # 01 · Chất lượng dữ liệu / Data quality
+#
+# Độ đầy đủ, dòng bị loại, vi phạm quy tắc và giá trị bất thường. *Completeness, rejected rows, rule violations and outliers.*
+
+# %% tags=["parameters"]
+dataset = "thai_nguyen_synthetic"  # a spec in config/datasets
+year = None  # school year (end year) for the headline; default: the latest
+level = "analysis_district"  # hierarchy level for the summary
+threshold = 3.0  # outlier threshold (|z|)
+lang = "vi"  # "vi" or "en"
+processed = None  # folder of processed tables (default data/processed)
+
+# %%
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from analysis import datasets, i18n, indicators, maturity, plots, quality, record
+
+data = datasets.load(dataset, processed=Path(processed) if processed else None)
+spec = data.spec
+say = lambda key, **kw: display(Markdown(i18n.text("notebooks", key, lang, **kw)))  # noqa: E731
+applicable = "school_hierarchy" in data.tables
+if not applicable:
+    say("not_applicable", title=spec.title[lang])
+    record.figure("applicable", False)
+else:
+    display(Markdown(f"## {i18n.label('notebooks', 'quality_title', lang)}"))
+    say("quality_intro")
+    summary, missing = quality.completeness(data.tables["school_hierarchy"], data.data,
+                                           rejects=data.tables.get("rejects"), level=level)
+    year = year or int(summary["year"].max())
+    latest = summary[summary["year"] == year][["expected", "received", "rejected", "missing"]].sum()
+    pct = 100 * latest["received"] / latest["expected"]
+    say("completeness_text", year=year, received=int(latest["received"]), expected=int(latest["expected"]),
+        pct=f"{pct:.1f}%", missing=int(latest["missing"]), rejected=int(latest["rejected"]))
+    record.figure("completeness_pct", round(pct, 2), unit="%")
+    record.figure("reports_missing", int(latest["missing"]))
+    plots.completeness_heatmap(summary, lang=lang)
+
+# %%
+if applicable:
+    rejects = data.tables.get("rejects")
+    rejects = rejects[rejects["table"] == "panel"] if rejects is not None else rejects
+    rows = int(rejects[["file", "sheet", "row"]].drop_duplicates().shape[0]) if rejects is not None else 0
+    say("rejects_text", rows=rows)
+    record.figure("rows_rejected", rows)
+    if rows:
+        display(rejects.groupby("rule").size().rename(i18n.label("charts", "rows", lang)).to_frame())
+        display(rejects.head(15))
+
+# %%
+if applicable:
+    violations = quality.rule_violations(data)
+    say("violations_text", n=len(violations))
+    record.figure("rule_violations", len(violations))
+    display(violations.head(15))
+    flags = quality.outliers(data, threshold=threshold)
+    say("outliers_text", n=len(flags), threshold=threshold)
+    record.figure("outliers", len(flags))
+    display(flags.sort_values("score", key=abs, ascending=False).head(15))
+
+# %%
+if applicable:
+    display(quality.summary(data, hierarchy=data.tables["school_hierarchy"],
+                            rejects=data.tables.get("rejects"), level=level, threshold=threshold))

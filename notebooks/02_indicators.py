@@ -1,0 +1,77 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: "C\u0110S workbench (Python 3)"
+#     language: python
+#     name: cds-workbench
+# ---
+
+# %% [markdown]
+# # 02 · Chỉ tiêu và mục tiêu / Indicators and targets
+#
+# Toàn tỉnh, so sánh giữa các huyện và xu hướng. *Province view, district comparison and trends.*
+
+# %% tags=["parameters"]
+dataset = "thai_nguyen_synthetic"  # a spec in config/datasets
+year = None  # school year (end year); default: the latest
+compare = ["teachers_trained_cds", "pupils_digital_records", "learners_per_computer"]  # indicators to compare
+lang = "vi"  # "vi" or "en"
+processed = None  # folder of processed tables (default data/processed)
+
+# %%
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from analysis import datasets, i18n, indicators, maturity, plots, quality, record
+
+data = datasets.load(dataset, processed=Path(processed) if processed else None)
+spec = data.spec
+say = lambda key, **kw: display(Markdown(i18n.text("notebooks", key, lang, **kw)))  # noqa: E731
+applicable = "school_hierarchy" in data.tables
+if not applicable:
+    say("not_applicable", title=spec.title[lang])
+    record.figure("applicable", False)
+else:
+    display(Markdown(f"## {i18n.label('notebooks', 'indicators_title', lang)}"))
+    say("indicators_intro")
+    if spec.synthetic:
+        display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
+    values = indicators.compute(data, levels=("analysis_district", "analysis_province"), lang=lang)
+    year = year or int(values["year"].max())
+    province = values[(values["level"] == "analysis_province") & (values["year"] == year)]
+    counts = province["status"].value_counts()
+    say("indicators_text", year=year, met=int(counts.get("met", 0)), on_track=int(counts.get("on_track", 0)),
+        behind=int(counts.get("behind", 0)))
+    say("placeholder")
+    for status in ("met", "on_track", "behind"):
+        record.figure(f"indicators_{status}", int(counts.get(status, 0)))
+    plots.status_counts(values, level="analysis_province", year=year, lang=lang)
+
+# %%
+if applicable:
+    from analysis.export import localise
+    shown = province[["name", "value", "measure", "target", "target_year", "status", "change"]]
+    display(plots.status_colours(localise(shown.round(2), lang), list(shown["status"]),
+                                 i18n.label("columns", "status", lang)))
+
+# %%
+if applicable:
+    for indicator in compare:
+        plots.district_comparison(values, indicator=indicator, year=year, lang=lang)
+        units = [("analysis_province", u) for u in province["unit_id"].unique()]
+        plots.trend(values, indicator=indicator, units=units, lang=lang)
+        row = province[province["indicator"] == indicator]
+        if len(row):
+            record.figure(f"province_{indicator}", round(float(row["value"].iloc[0]), 3), unit=row["measure"].iloc[0])
+
+# %%
+if applicable:
+    dist = maturity.distribution(data, level="analysis_district", lang=lang)
+    plots.maturity_levels(dist, year=year, lang=lang)

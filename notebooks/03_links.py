@@ -1,0 +1,92 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: "C\u0110S workbench (Python 3)"
+#     language: python
+#     name: cds-workbench
+# ---
+
+# %% [markdown]
+# # 03 · Mối liên hệ / Links
+#
+# Hạ tầng và bồi dưỡng giáo viên gắn với kết quả học tập như thế nào, và hạ tầng có hiệu quả hơn ở nơi giáo viên được bồi dưỡng không? *How do infrastructure and teacher training relate to outcomes, and does infrastructure pay off where teachers are trained?*
+#
+# Chạy được trên mọi bộ dữ liệu có spec trong `config/datasets/` · Runs unchanged on every dataset spec in `config/datasets/`.
+
+# %% tags=["parameters"]
+dataset = "thai_nguyen_synthetic"  # a spec in config/datasets
+outcome = None  # default: the spec's first outcome
+years = None  # e.g. [2024, 2025]; default: every year
+model = "ols"  # "ols", "mixed" or "panel"
+group_level = None  # cluster (OLS) / group (mixed) column; default: the spec's first group
+lang = "vi"  # "vi" or "en"
+processed = None  # folder of processed tables (default data/processed)
+
+# %%
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from analysis import datasets, i18n, links, plots, record
+
+data = datasets.load(dataset, processed=Path(processed) if processed else None)
+spec = data.spec
+result = links.from_spec(data, outcome=outcome, years=years, model=model, group=group_level)
+glance = result.glance().iloc[0]
+say = lambda key, **kw: display(Markdown(i18n.text("links_notebook", key, lang, **kw)))  # noqa: E731
+display(Markdown(f"## {i18n.label('links_notebook', 'title', lang)}"))
+if spec.synthetic:
+    say("synthetic")
+say("data", title=spec.title[lang], n=int(glance["n_obs"]), row=spec.row.get(lang, ""), dropped=int(glance["n_dropped"]))
+say("model", formula=result.formula, model=result.model, cov=result.cov)
+
+# %%
+labels = links.term_labels(result.table["term"], spec, lang)
+table = result.tidy().assign(term=lambda t: t["term"].map(labels)).round(4)
+display(table)
+display(result.glance())
+say("coefficients")
+
+# %%
+focus = [t for t in result.table["term"] if not t.startswith(("C(", "Intercept"))]
+ax = plots.coefficients(result.tidy(), terms=focus, labels=labels, lang=lang)
+
+# %%
+pair = links.interaction_pair(result, spec)
+if pair:
+    effects = links.marginal_effects(result, focal=pair[0], moderator=pair[1])
+    display(effects.round(4))
+    plots.marginal_effects(effects, lang=lang)
+    say("interaction", focal=spec.label(pair[0], lang), moderator=spec.label(pair[1], lang),
+        low=effects["estimate"].iloc[0], high=effects["estimate"].iloc[-1],
+        at_low=effects["at"].iloc[0], at_high=effects["at"].iloc[-1])
+else:
+    say("no_interaction")
+
+# %% [markdown]
+# ### Kiểm tra mô hình / Model checks
+
+# %%
+display(result.dropped if len(result.dropped) else Markdown(i18n.label("links_notebook", "dropped_none", lang)))
+display(links.vif(result).round(2))
+if result.model == "ols":
+    plots.residuals(result, lang=lang)
+say("diagnostics")
+
+# %%
+say(spec.design)
+
+# %%
+record.figure("n_obs", int(glance["n_obs"]))
+for row in result.tidy().itertuples():
+    if not row.term.startswith(("C(", "Intercept")):
+        record.figure(f"coef[{row.term}]", round(row.estimate, 5))
+if pair:
+    record.figure("marginal_effect_low", round(float(effects["estimate"].iloc[0]), 5))
+    record.figure("marginal_effect_high", round(float(effects["estimate"].iloc[-1]), 5))

@@ -1,0 +1,80 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: "C\u0110S workbench (Python 3)"
+#     language: python
+#     name: cds-workbench
+# ---
+
+# %% [markdown]
+# # 04 · Bản tin huyện / District brief
+
+# %% tags=["parameters"]
+dataset = "thai_nguyen_synthetic"  # a spec in config/datasets
+year = 2025  # school year (end year)
+unit = "164"  # district id (analysis_district_id: comparable across the 2025 reform)
+focus = "teachers_trained_cds"  # indicator shown as trend and ranking
+lang = "vi"  # "vi" or "en"
+processed = None  # folder of processed tables (default data/processed)
+
+# %%
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from analysis import brief, datasets, i18n, indicators, maturity, plots, quality, record, render
+
+data = datasets.load(dataset, processed=Path(processed) if processed else None)
+spec = data.spec
+say = lambda key, **kw: display(Markdown(i18n.text("notebooks", key, lang, **kw)))  # noqa: E731
+applicable = "school_hierarchy" in data.tables
+if not applicable:
+    say("not_applicable", title=spec.title[lang])
+    record.figure("applicable", False)
+else:
+    parts = brief.tables(data, year=year, lang=lang)
+    values = parts["values"]
+    mine = values[(values["level"] == brief.LEVEL) & (values["unit_id"] == str(unit))]
+    if mine.empty:
+        raise ValueError(f"unit {unit!r} has no data at level {brief.LEVEL} in {dataset}")
+    name = mine["unit_name"].iloc[0]
+    display(Markdown("## " + i18n.text("brief", "title", lang, unit=render.escape_markdown(name), school_year=f"{year - 1}-{year}")))
+    if spec.synthetic:
+        display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
+    record.figure("unit", str(unit))
+    record.figure("unit_name", name)
+
+# %%
+if applicable:
+    display(Markdown("### " + i18n.label("brief", "findings", lang)))
+    for sentence in brief.findings(parts, unit=str(unit), year=year, lang=lang):
+        display(Markdown("- " + sentence))
+
+# %%
+if applicable:
+    display(Markdown("### " + i18n.label("brief", "headline", lang)))
+    table = brief.headline_table(values, unit=str(unit), year=year, lang=lang)
+    display(plots.status_colours(table, table.attrs["status_codes"], i18n.label("columns", "status", lang)))
+    codes = table.attrs["status_codes"]
+    for status in ("met", "on_track", "behind"):
+        record.figure(f"headline_{status}", sum(c == status for c in codes))
+
+# %%
+if applicable:
+    province_id = values[values["level"] == brief.PROVINCE]["unit_id"].iloc[0]
+    plots.trend(values, indicator=focus, units=[(brief.LEVEL, str(unit)), (brief.PROVINCE, province_id)], lang=lang)
+    plots.district_comparison(values, indicator=focus, year=year, highlight=str(unit), lang=lang)
+    rank = mine[(mine["indicator"] == focus) & (mine["year"] == year)]["rank"]
+    record.figure("rank_teachers_trained", int(rank.iloc[0]) if len(rank) and rank.notna().all() else None)
+
+# %%
+if applicable:
+    display(Markdown("### " + i18n.label("brief", "maturity", lang)))
+    dist = parts["maturity"]
+    plots.maturity_levels(dist[dist["unit_id"] == str(unit)], year=year, lang=lang)

@@ -1,0 +1,74 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: "C\u0110S workbench (Python 3)"
+#     language: python
+#     name: cds-workbench
+# ---
+
+# %% [markdown]
+# # 05 · Đánh giá chương trình / Programme evaluation
+#
+# Chương trình có làm thay đổi kết quả không? *Did a programme change outcomes?*
+
+# %% tags=["parameters"]
+dataset = "thai_nguyen_synthetic"  # a spec in config/datasets
+outcome = None  # default: the programme's outcome, else the spec's first outcome
+lang = "vi"  # "vi" or "en"
+processed = None  # folder of processed tables (default data/processed)
+
+# %%
+from pathlib import Path
+
+from IPython.display import Markdown, display
+
+from analysis import datasets, evaluation, i18n, record
+
+data = datasets.load(dataset, processed=Path(processed) if processed else None)
+spec = data.spec
+say = lambda key, **kw: display(Markdown(i18n.text("evaluation_notebook", key, lang, **kw)))  # noqa: E731
+fmt = lambda v: f"{v:.3f}"  # noqa: E731
+programme = spec.programme
+treatment = spec.roles.get("treatment", [])
+if spec.synthetic:
+    display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
+
+# %%
+if programme:
+    outcome = outcome or programme.get("outcome") or spec.roles["outcomes"][0]
+    display(Markdown("## " + i18n.text("evaluation_notebook", "title", lang, name=programme["name"][lang])))
+    frame = data.data.assign(cohort=evaluation.cohorts(data))
+    result = evaluation.staggered(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort")
+    overall = result.tidy("simple").iloc[0]
+    tw = evaluation.twfe(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort").tidy().iloc[0]
+    say("staggered", outcome=spec.label(outcome, lang), att=fmt(overall["estimate"]), low=fmt(overall["conf_low"]),
+        high=fmt(overall["conf_high"]), twfe=f"{fmt(tw['estimate'])} ({fmt(tw['conf_low'])}, {fmt(tw['conf_high'])})")
+    display(result.tidy("group").round(4))
+    evaluation.event_study_plot(result, lang=lang)
+    p = result.pretrend.get("p_value", float("nan"))
+    say("pretrend", p=f"{p:.2f}", verdict=i18n.label("evaluation_notebook", "pretrend_ok" if p > 0.05 else "pretrend_bad", lang))
+    say("twfe_note")
+    record.figure("att_overall", round(float(overall["estimate"]), 5))
+    record.figure("att_twfe", round(float(tw["estimate"]), 5))
+    record.figure("pretrend_p", round(p, 4))
+
+# %%
+if not programme and treatment:
+    outcome = outcome or spec.roles["outcomes"][0]
+    covariates = [c for c in spec.roles.get("controls", []) if c in data.data]
+    frame = data.data[data.data[treatment[1:]].sum(axis=1) == 0] if len(treatment) > 1 else data.data
+    weighted = evaluation.weighting(frame, outcome=outcome, treatment=treatment[0], covariates=covariates)
+    row = weighted.tidy().iloc[0]
+    say("weighting", att=fmt(row["estimate"]), low=fmt(row["conf_low"]), high=fmt(row["conf_high"]))
+    display(weighted.balance.round(3))
+    evaluation.overlap_plot(weighted, lang=lang)
+    record.figure("effect_weighted", round(float(row["estimate"]), 4))
+elif not programme:
+    say("not_applicable")
+    record.figure("applicable", False)
