@@ -1,19 +1,44 @@
-"""Key figures a notebook records, so runners and tests read numbers, not HTML.
+"""What a notebook records for the runner: key figures, tables, the data behind figures.
 
-In a notebook, ``record.figure("completeness", 97.3, label="…")`` displays an
-output of the MIME type :data:`MIME` that renderers ignore (nothing shows in
-the HTML); :func:`read` collects them from an executed notebook. This is what
-scrapbook's ``glue`` did, without its unmaintained dependency.
+Each call displays an output carrying a custom MIME type that renderers ignore;
+the runner reads these outputs from the executed notebook (also when it comes
+back from a Dask worker as bytes), so it reads numbers and data, not HTML.
+This is what scrapbook's ``glue`` did, without its unmaintained dependency.
+
+* ``record.figure("completeness", 97.3, label="…")`` — one key figure (shown to
+  nobody; collected into ``figures.csv``).
+* ``record.table("rejects", frame, label="…", counts=[...], lang=lang)`` — shows the
+  table (escaped HTML, numbers formatted for the reader) and carries its data.
+  The runner writes the data, with the privacy rules applied
+  (:mod:`analysis.privacy`), to ``reports/<plan>/data/<run>/<name>.csv``; the
+  report without code shows the privacy-applied table, a footnote when cells
+  were suppressed or columns removed, and a link to the CSV.
+* ``record.data("trend", frame, label="…")`` — the data behind the figure just
+  drawn (nothing visible in the notebook; a link to the CSV under the figure in
+  the reports). It first shows the open matplotlib figures, so the link lands
+  under its figure.
+* ``record.internal(reason, lang=lang)`` — this run's outputs are internal (an
+  at-risk list with school names, say): a visible "NỘI BỘ / INTERNAL" banner here,
+  the mark in the index, and the run is left out of the share bundle.
+
+``counts`` names columns of a table that count persons (pupils, teachers) beyond
+those declared in ``config/privacy.yml``; rows where such a count is small are
+suppressed in everything shared.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 MIME = "application/vnd.cds-workbench.figure+json"
+TABLE_MIME = "application/vnd.cds-workbench.table+json"
+DATA_MIME = "application/vnd.cds-workbench.data+json"
+INTERNAL_MIME = "application/vnd.cds-workbench.internal+json"
 
 
 def _plain(value: Any) -> Any:
@@ -26,22 +51,285 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def figure(name: str, value: Any, *, label: str = "", unit: str = "") -> None:
-    """Record one key figure (shown to nobody; read by the runner)."""
+def _display(bundle: dict[str, Any]) -> None:
     from IPython.display import display
 
+    display(bundle, raw=True)
+
+
+def figure(name: str, value: Any, *, label: str = "", unit: str = "") -> None:
+    """Record one key figure (shown to nobody; read by the runner)."""
     payload = {"name": name, "value": _plain(value), "label": label, "unit": unit}
-    display({MIME: payload, "text/plain": ""}, raw=True)
+    _display({MIME: payload, "text/plain": ""})
+
+
+# --------------------------------------------------------------------------
+# Tables and the data behind figures
+
+
+def _frame_for_payload(frame) -> Any:
+    """A flat copy: a meaningful index becomes columns, column names become unique text."""
+    import pandas as pd
+
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame or Series, got {type(frame).__name__}")
+    out = frame.copy()
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = [" · ".join(str(p) for p in c if str(p)) for c in out.columns]
+    if not isinstance(out.index, pd.RangeIndex) or out.index.name is not None:
+        names = [n if n is not None else "" for n in out.index.names]
+        if any(names) or not (out.index == pd.RangeIndex(len(out))).all():
+            out.index = out.index.set_names(
+                [n or ("index" if len(names) == 1 else f"index_{i}") for i, n in enumerate(names)]
+            )
+            out = out.reset_index()
+        else:
+            out = out.reset_index(drop=True)
+    seen: dict[str, int] = {}
+    columns = []
+    for column in out.columns:
+        name = str(column)
+        seen[name] = seen.get(name, 0) + 1
+        columns.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    out.columns = columns
+    for column in out.columns:  # categories and periods travel as their text
+        if isinstance(out[column].dtype, pd.CategoricalDtype | pd.PeriodDtype):
+            out[column] = out[column].astype(str).where(out[column].notna(), None)
+    return out.reset_index(drop=True)
+
+
+def _payload(kind: str, name: str, frame, label: str, counts, lang: str, digits: int) -> dict:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("a table needs a name (it names its CSV file)")
+    flat = _frame_for_payload(frame)
+    return {
+        "kind": kind,
+        "name": name,
+        "label": str(label),
+        "counts": [str(c) for c in counts],
+        "lang": lang,
+        "digits": int(digits),
+        "frame": json.loads(flat.to_json(orient="table", index=False, date_format="iso")),
+    }
+
+
+def frame_of(payload: dict[str, Any]):
+    """The DataFrame a ``table``/``data`` payload carries."""
+    import io
+
+    import pandas as pd
+
+    frame = payload["frame"]
+    text = frame if isinstance(frame, str) else json.dumps(frame)
+    return pd.read_json(io.StringIO(text), orient="table")
+
+
+def table(
+    name: str,
+    frame,
+    *,
+    label: str = "",
+    counts: Sequence[str] = (),
+    lang: str = "vi",
+    digits: int = 2,
+) -> None:
+    """Show a table and record its data for the runner (CSV, privacy-applied report).
+
+    Parameters
+    ----------
+    name : the table's name in its run: its CSV is ``data/<run>/<name>.csv``.
+    frame : DataFrame (or Series); a named or non-default index becomes columns.
+    label : a caption shown above the table.
+    counts : columns that count persons (pupils, teachers), in addition to those
+        declared in ``config/privacy.yml``.
+    lang : ``vi`` or ``en``: how numbers are written (``1.234,5`` or ``1,234.5``).
+    digits : decimals shown at most (the CSV keeps full precision).
+    """
+    payload = _payload("table", name, frame, label, counts, lang, digits)
+    shown = html_table(frame_of(payload), lang=lang, digits=digits, caption=label)
+    _display({TABLE_MIME: payload, "text/html": shown, "text/plain": f"[table {name}]"})
+
+
+def data(
+    name: str,
+    frame,
+    *,
+    label: str = "",
+    counts: Sequence[str] = (),
+) -> None:
+    """Record the data behind the figure just drawn (its CSV is linked under the figure).
+
+    The open matplotlib figures are shown first (inline backend), so the link the
+    reports put here sits under its figure.
+    """
+    _show_open_figures()
+    payload = _payload("data", name, frame, label, counts, "", 0)
+    _display({DATA_MIME: payload, "text/plain": ""})
+
+
+def internal(reason: str = "", *, lang: str = "vi") -> None:
+    """Mark this run internal: a visible banner, the mark in the index, never shared."""
+    from analysis import i18n
+
+    banner = i18n.label("privacy", "internal_banner", lang)
+    text = html.escape(banner + (f" — {reason}" if reason else ""))
+    shown = f'<div class="cds-internal" style="{INTERNAL_STYLE}">{text}</div>'
+    _display({INTERNAL_MIME: {"reason": str(reason)}, "text/html": shown, "text/plain": text})
+
+
+INTERNAL_STYLE = (
+    "border:2px solid #d73027;color:#d73027;font-weight:bold;padding:.4rem .6rem;"
+    "margin:.5rem 0;letter-spacing:.02em"
+)
+
+
+def _show_open_figures() -> None:
+    import sys
+
+    if "matplotlib" not in sys.modules:
+        return
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if "inline" in matplotlib.get_backend() and plt.get_fignums():
+        plt.show()
+
+
+# --------------------------------------------------------------------------
+# Showing a table to a reader
+
+
+def _year_like(column: str) -> bool:
+    from analysis import privacy
+
+    canonical = privacy.canonical(column) or column
+    key = canonical.lower()
+    if key in {"year", "id"} or key.endswith(("_year", "_id", " id")):
+        return True
+    from analysis.text import header_key
+
+    words = header_key(column).split()
+    return bool(words) and (words[0] in {"nam", "ma", "year"} or words[-1] in {"year", "id"})
+
+
+def format_number(value: Any, *, lang: str = "vi", digits: int = 2, group: bool = True) -> str:
+    """A number as a reader of ``lang`` writes it: ``1.234,5`` (vi), ``1,234.5`` (en)."""
+    from babel.numbers import format_decimal
+
+    if isinstance(value, bool):
+        return str(value)
+    pattern = ("#,##0" if group else "0") + ("." + "#" * digits if digits > 0 else "")
+    return format_decimal(value, format=pattern, locale="vi_VN" if lang == "vi" else "en_US")
+
+
+def formatted(frame, *, lang: str = "vi", digits: int = 2):
+    """A copy of ``frame`` as text for a reader: numbers in ``lang``'s style, blanks for
+    missing, yes/no for booleans; years and ids without thousands separators."""
+    import numbers
+
+    import pandas as pd
+
+    from analysis import i18n
+
+    yes, no = i18n.label("privacy", "yes_word", lang), i18n.label("privacy", "no_word", lang)
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        group = not _year_like(str(column))
+
+        def cell(value, group=group):
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                return ""
+            if isinstance(value, bool):
+                return yes if value else no
+            if isinstance(value, numbers.Number):
+                return format_number(value, lang=lang, digits=digits, group=group)
+            return str(value)
+
+        out[column] = [cell(v) for v in frame[column].tolist()]
+    return out
+
+
+def html_table(frame, *, lang: str = "vi", digits: int = 2, caption: str = "", notes=()) -> str:
+    """Escaped HTML of a table for a reader: numbers right-aligned, ``notes`` under it."""
+    text = formatted(frame, lang=lang, digits=digits)
+    numeric = [
+        bool(frame[c].map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).any())
+        for c in frame.columns
+    ]
+    esc = html.escape
+    head = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for values in text.itertuples(index=False):
+        cells = "".join(
+            f'<td style="text-align:right">{esc(v)}</td>' if num else f"<td>{esc(v)}</td>"
+            for v, num in zip(values, numeric, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    parts = ['<div class="cds-table-wrap">']
+    if caption:
+        parts.append(f'<p class="cds-caption"><b>{esc(caption)}</b></p>')
+    parts.append(
+        f'<table class="dataframe cds-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    parts += [f'<p class="cds-note"><small>{esc(n)}</small></p>' for n in notes]
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------
+# Reading an executed notebook
+
+
+def _load(notebook: Path | str | dict) -> dict:
+    if isinstance(notebook, dict):
+        return notebook
+    return json.loads(Path(notebook).read_text("utf-8"))
+
+
+def _outputs(nb: dict, mime: str):
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(mime)
+            if payload is not None:
+                yield json.loads(payload) if isinstance(payload, str) else payload
 
 
 def read(notebook: Path | str | dict) -> list[dict[str, Any]]:
     """All figures recorded in an executed notebook, in order."""
-    nb = notebook if isinstance(notebook, dict) else json.loads(Path(notebook).read_text("utf-8"))
-    out = []
+    return list(_outputs(_load(notebook), MIME))
+
+
+def read_tables(notebook: Path | str | dict) -> list[dict[str, Any]]:
+    """Every ``table`` and ``data`` payload, in order, each with a unique ``file`` stem."""
+    nb = _load(notebook)
+    out, used = [], set()
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if MIME in data:
-                payload = data[MIME]
-                out.append(json.loads(payload) if isinstance(payload, str) else payload)
+            for mime in (TABLE_MIME, DATA_MIME):
+                if mime in data:
+                    payload = data[mime]
+                    payload = json.loads(payload) if isinstance(payload, str) else dict(payload)
+                    payload["file"] = unique_stem(payload["name"], used)
+                    out.append(payload)
     return out
+
+
+def unique_stem(name: str, used: set[str]) -> str:
+    """A table name as a file stem (letters, digits, ``-_.``), unique among ``used``."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name)).lstrip(".")
+    stem = stem[:80] or "table"
+    candidate, n = stem, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{stem}-{n}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def read_internal(notebook: Path | str | dict) -> list[str]:
+    """The reasons given by ``internal`` calls (empty when the run did not declare itself)."""
+    return [p.get("reason", "") for p in _outputs(_load(notebook), INTERNAL_MIME)]
