@@ -1,10 +1,13 @@
-"""A district brief's content: headline table, rank, and three findings in plain words.
+"""A district brief's content: a status summary, the headline table, the trend and the rank,
+and three findings in plain words.
 
 Every sentence comes from the label catalogue (``brief`` section) in the
-reader's language; numbers are formatted for that reader.
+reader's language; numbers are formatted for that reader (:mod:`analysis.i18n`).
 """
 
 from __future__ import annotations
+
+import html
 
 import pandas as pd
 
@@ -15,13 +18,8 @@ PROVINCE = "analysis_province"
 
 
 def fmt_number(value: float, lang: str = "vi", digits: int = 1) -> str:
-    """1234.5 → "1.234,5" (vi) or "1,234.5" (en)."""
-    if value is None or pd.isna(value):
-        return "—"
-    text = f"{value:,.{digits}f}"
-    if lang == "vi":
-        text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
-    return text
+    """1234.5 → "1.234,5" (vi) or "1,234.5" (en) — :func:`analysis.i18n.number`."""
+    return i18n.number(value, lang, digits)
 
 
 def with_unit(value: float, measure: str, lang: str) -> str:
@@ -80,7 +78,7 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
                 for t, y in zip(mine["target"], mine["target_year"], strict=True)
             ],
             head["status"]: [status.get(s, s) for s in mine["status"]],
-            head["change"]: [fmt_number(c, lang) for c in mine["change"]],
+            head["change"]: [i18n.number(c, lang, 1, sign=True) for c in mine["change"]],
             i18n.text("brief", "rank", lang, n=n_units): [
                 "—" if pd.isna(r) else f"{int(r)}/{n_units}" for r in mine["rank"]
             ],
@@ -178,3 +176,67 @@ def findings(
                 )
             )
     return out[:3]
+
+
+STATUSES = ("met", "on_track", "behind")
+
+
+def status_summary(codes: list[str], *, lang: str = "vi") -> str:
+    """One HTML line: how many headline indicators are met, on track and behind, each on
+    the colour the table and the charts use for it, so the colours explain themselves.
+
+    Only catalogue words and counts go into the markup (no data values).
+    """
+    from analysis.plots import PALETTE
+
+    words = i18n.labels("status", lang)
+    chips = []
+    for code in STATUSES:
+        n = sum(c == code for c in codes)
+        chips.append(
+            f'<span style="background:{PALETTE[code]};color:#fff;font-weight:bold;'
+            f'padding:.15rem .5rem;border-radius:.3rem;margin-right:.4rem">'
+            f"{html.escape(words[code])}: {n}</span>"
+        )
+    lead = html.escape(i18n.text("brief", "summary", lang, n=len(codes)))
+    return f'<p style="font-size:1.05rem">{lead} {"".join(chips)}</p>'
+
+
+def trend_sentence(values: pd.DataFrame, *, unit: str, indicator: str, year: int, lang: str) -> str:
+    """The focus indicator in words: from the first year to ``year``, the province beside it,
+    the district's rank, and the target."""
+    rows = values[(values["indicator"] == indicator) & (values["year"] <= year)]
+    mine = rows[(rows["level"] == LEVEL) & (rows["unit_id"] == unit)].dropna(subset=["value"])
+    mine = mine.sort_values("year")
+    if mine.empty:
+        return i18n.text("brief", "trend_missing", lang)
+    first, last = mine.iloc[0], mine.iloc[-1]
+    measure = last["measure"]
+    province = rows[(rows["level"] == PROVINCE) & (rows["year"] == last["year"])]
+    n_units = rows[(rows["level"] == LEVEL) & (rows["year"] == last["year"])]["unit_id"].nunique()
+    change = last["value"] - first["value"]
+    direction = "trend_up" if change > 0 else "trend_down" if change < 0 else "trend_flat"
+    sentence = i18n.text(
+        "brief",
+        direction,
+        lang,
+        indicator=last["name"],
+        first=with_unit(first["value"], measure, lang),
+        first_year=int(first["year"]),
+        last=with_unit(last["value"], measure, lang),
+        last_year=int(last["year"]),
+        province=with_unit(province["value"].iloc[0], measure, lang) if len(province) else "—",
+    )
+    if pd.notna(last.get("rank")):
+        rank = int(last["rank"])
+        sentence += " " + i18n.text("brief", "rank_sentence", lang, rank=rank, n=n_units)
+    if pd.notna(last.get("target")):
+        sentence += " " + i18n.text(
+            "brief",
+            "target_sentence",
+            lang,
+            target=with_unit(last["target"], measure, lang),
+            target_year=int(last["target_year"]),
+            status=i18n.label("status", last["status"], lang).lower(),
+        )
+    return sentence

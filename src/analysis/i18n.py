@@ -1,7 +1,17 @@
-"""Every user-visible label in Vietnamese and English (``config/labels.yml``)."""
+"""Every user-visible label in Vietnamese and English (``config/labels.yml``), and numbers
+written the way each reader writes them.
+
+Numbers go through Babel's CLDR data: Vietnamese groups thousands with a dot and
+writes a decimal comma (``1.234,5``), English the other way round (``1,234.5``).
+:func:`number`, :func:`percent` and :func:`integer` format one value;
+:func:`format_frame` a table for display; :func:`axis` the tick labels of a
+matplotlib axis. A missing value is shown as an em dash everywhere.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 from analysis import paths
@@ -52,3 +62,93 @@ def missing_labels() -> list[str]:
 def text(section: str, key: str, lang: str = "vi", **values: Any) -> str:
     """A catalogue sentence with ``{placeholders}`` filled in."""
     return label(section, key, lang).format(**values)
+
+
+# --------------------------------------------------------------------------
+# Numbers in the reader's style
+
+MISSING = "—"
+_LOCALES = {"vi": "vi_VN", "en": "en_GB"}
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
+
+
+def number(value: Any, lang: str = "vi", digits: int = 1, *, sign: bool = False) -> str:
+    """``1234.5`` → ``"1.234,5"`` (vi) or ``"1,234.5"`` (en); ``sign`` adds ``+`` to gains."""
+    from babel.numbers import format_decimal
+
+    check_lang(lang)
+    if _missing(value):
+        return MISSING
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    if sign:
+        pattern = f"+{pattern};-{pattern}"
+    rounded = round(float(value), digits)
+    if rounded == 0:
+        rounded = 0.0  # no "-0,0"
+    return format_decimal(rounded, format=pattern, locale=_LOCALES[lang])
+
+
+def integer(value: Any, lang: str = "vi") -> str:
+    """``12345`` → ``"12.345"`` (vi) or ``"12,345"`` (en)."""
+    return number(value, lang, 0)
+
+
+def percent(value: Any, lang: str = "vi", digits: int = 1) -> str:
+    """A value already in percent: ``68.7`` → ``"68,7%"`` (vi) or ``"68.7%"`` (en)."""
+    text = number(value, lang, digits)
+    return text if text == MISSING else f"{text}%"
+
+
+def format_frame(frame, lang: str = "vi", digits: int = 1, *, integers=()) -> Any:
+    """A copy of ``frame`` with every float column written in the reader's style.
+
+    Integer columns (and the columns named in ``integers``) get no decimals; text is
+    left alone. The result is for display (and for CSVs meant for reading, not for
+    computing: those keep numbers as numbers).
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if column in integers or pd.api.types.is_integer_dtype(values):
+            out[column] = [integer(v, lang) for v in values]
+        elif pd.api.types.is_float_dtype(values):
+            out[column] = [number(v, lang, digits) for v in values]
+    return out
+
+
+def axis(ax, lang: str = "vi", *, which: str = "both", integer: bool = False) -> None:
+    """Tick labels of a matplotlib axis in the reader's style (decimal comma in Vietnamese).
+
+    Each tick gets as many decimals as the tick spacing needs; ``integer`` keeps the ticks
+    on whole numbers (counts). Category, date and log axes are left alone.
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    check_lang(lang)
+    for name in ("x", "y") if which == "both" else (which,):
+        target = getattr(ax, f"{name}axis")
+        if target.get_scale() != "linear" or target.get_converter() is not None:
+            continue
+        if integer:
+            target.set_major_locator(MaxNLocator(integer=True))
+
+        def fmt(value, _pos, target=target):
+            ticks = sorted(target.get_majorticklocs())
+            steps = [b - a for a, b in itertools.pairwise(ticks) if b > a]
+            step = min(steps, default=1.0)
+            places = 0 if step >= 1 else min(6, -math.floor(math.log10(step) + 1e-9))
+            while places < 6 and abs(step * 10**places - round(step * 10**places)) > 1e-6:
+                places += 1
+            return number(value, lang, places)
+
+        target.set_major_formatter(FuncFormatter(fmt))

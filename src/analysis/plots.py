@@ -6,6 +6,8 @@ DejaVu Sans (matplotlib's default font) covers Vietnamese diacritics.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -55,6 +57,7 @@ def coefficients(
     ax.set_yticks(y, names)
     ax.set_xlabel(_label("estimate", lang))
     ax.set_title(_label("coefficients_title", lang))
+    i18n.axis(ax, lang, which="x")
     return ax
 
 
@@ -70,6 +73,7 @@ def marginal_effects(effects: pd.DataFrame, *, lang: str = "vi", ax=None):
     ax.set_xlabel(_label("at_training", lang))
     ax.set_ylabel(_label("marginal_effect", lang))
     ax.set_title(_label("interaction_title", lang))
+    i18n.axis(ax, lang)
     return ax
 
 
@@ -92,6 +96,8 @@ def residuals(result, *, lang: str = "vi"):
     right.set_xlabel(_label("theoretical_quantiles", lang))
     right.set_ylabel(_label("sample_quantiles", lang))
     right.set_title(_label("qq_title", lang))
+    for ax in (left, right):
+        i18n.axis(ax, lang)
     fig.tight_layout()
     return fig
 
@@ -107,6 +113,7 @@ def influence(frame: pd.DataFrame, *, lang: str = "vi", ax=None):
     ax.set_xlabel(_label("leverage", lang))
     ax.set_ylabel(_label("student_resid", lang))
     ax.set_title(_label("influence_title", lang))
+    i18n.axis(ax, lang)
     return ax
 
 
@@ -152,6 +159,7 @@ def district_comparison(
     measure = rows["measure"].iloc[0] if len(rows) else ""
     ax.set_xlabel(f"{name} ({measure})")
     ax.set_title(f"{name} — {year}")
+    i18n.axis(ax, lang, which="x")
     return ax
 
 
@@ -183,7 +191,8 @@ def trend(
     ax.set_title(i18n.text("brief", "trend", lang, indicator=name))
     ax.set_xlabel(_chart("school_year", lang))
     ax.set_ylabel(rows["measure"].iloc[0] if len(rows) else "")
-    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # years: no thousands dot
+    i18n.axis(ax, lang, which="y")
     ax.legend()
     return ax
 
@@ -201,8 +210,9 @@ def maturity_levels(dist: pd.DataFrame, *, year: int, lang: str = "vi", ax=None)
     )
     wide = wide[sorted(wide.columns)]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.35 * len(wide) + 2.6))
-    labels = [f"{u} · {g}" for u, g in wide.index]
+        _, ax = plt.subplots(figsize=(9, 0.6 * len(wide) + 2.6))
+    # "unit · criteria group" names run long: wrap them instead of squeezing the bars
+    labels = [textwrap.fill(f"{u} · {g}", 38) for u, g in wide.index]
     left = np.zeros(len(wide))
     by_level = {"1": "#d73027", "2": "#fdae61", "3": "#1a9850"}
     for column in wide.columns:
@@ -224,7 +234,8 @@ def completeness_heatmap(summary: pd.DataFrame, *, lang: str = "vi", ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.4 * len(wide) + 1.5))
 
-    sns.heatmap(wide, annot=True, fmt=".1f", cmap="RdYlGn", vmin=80, vmax=100, ax=ax, cbar=False)
+    annot = wide.apply(lambda col: [i18n.number(v, lang) for v in col])
+    sns.heatmap(wide, annot=annot, fmt="", cmap="RdYlGn", vmin=80, vmax=100, ax=ax, cbar=False)
     ax.set_title(_chart("completeness_title", lang))
     ax.set_xlabel(_chart("school_year", lang))
     ax.set_ylabel("")
@@ -243,6 +254,7 @@ def status_counts(values: pd.DataFrame, *, level: str, year: int, lang: str = "v
     ax.bar(names, [counts[s] for s in order], color=[PALETTE[s] for s in order])
     ax.set_ylabel(_chart("indicators", lang))
     ax.set_title(_chart("status_title", lang, year=year))
+    i18n.axis(ax, lang, which="y", integer=True)
     return ax
 
 
