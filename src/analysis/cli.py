@@ -323,6 +323,43 @@ def run_command(
         raise typer.Exit(1)
 
 
+@app.command()
+def share(
+    plan: Annotated[str, typer.Argument(help="Plan name (config/plans) or path")] = "default",
+    out: Annotated[
+        Path | None, typer.Option(help="The plan's reports folder (default reports/PLAN)")
+    ] = None,
+    zip_path: Annotated[
+        Path | None,
+        typer.Option("--zip", help="The bundle's path (default reports/PLAN/PLAN-share.zip)"),
+    ] = None,
+) -> None:
+    """Zip what a plan's readers may receive: reports without code, index, public tables."""
+    from analysis import paths, runner
+    from analysis import share as share_module
+    from analysis._yaml import ConfigError, load_yaml
+
+    if out is None:
+        try:
+            name = plan
+            if Path(plan).suffix in {".yml", ".yaml"}:
+                raw = load_yaml(runner.plan_path(plan))
+                name = raw.get("name") if isinstance(raw, dict) else None
+            out = paths.reports_dir() / runner.check_name(name, where=plan)
+        except (runner.PlanError, ConfigError) as exc:
+            _fail("Plan refused:", exc)
+    try:
+        bundle = share_module.build(out, dest=zip_path)
+    except share_module.NotRunError as exc:
+        _fail("Not run yet:", RuntimeError(f"{exc}; run `workbench run {plan}` first"))
+    except share_module.ShareRefused as exc:
+        _fail("Share refused:", exc)
+    console.print(f"Share bundle: {bundle.path} ({len(bundle.files)} files)", markup=False)
+    console.print("Left out:", markup=False)
+    for line in bundle.left_out:
+        console.print(f"  - {line}", markup=False, highlight=False)
+
+
 def _print_summary(result) -> None:
     tables = result.tables
     panel = tables.get("panel")

@@ -5,6 +5,12 @@ default and in English on request. The workbook opens cleanly: frozen header,
 filters, sensible widths and number formats, and a first sheet that says what
 the figures are (and that placeholder targets and the unverified 4725 criteria
 must be checked).
+
+With ``public=True`` the privacy rules (:mod:`analysis.privacy`) are applied to
+every table before it is shaped (the school sheet is pivoted from school rows
+already suppressed): this is the workbook the runner writes into
+``reports/<plan>/`` and the share bundle carries. ``workbench indicators``
+writes the analysts' full workbook to ``reports/kpi/``.
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ SHEET_LEVELS = {
 }
 
 
-def kpi_tables(dataset, *, lang: str = "vi") -> dict[str, pd.DataFrame]:
-    """The KPI tables of a dataset loaded from processed tables (synthetic or real ingest)."""
+def kpi_tables(dataset, *, lang: str = "vi", public: bool = False) -> dict[str, pd.DataFrame]:
+    """The KPI tables of a dataset loaded from processed tables (synthetic or real ingest);
+    ``public`` applies the privacy rules (small cells suppressed, personal columns out)."""
     i18n.check_lang(lang)
     data = dataset.data
     table = indicators.compute(data, levels=tuple(SHEET_LEVELS.values()), lang=lang)
     out: dict[str, pd.DataFrame] = {}
     for sheet, level in SHEET_LEVELS.items():
         part = table[table["level"] == level].reset_index(drop=True)
+        if public:
+            from analysis import privacy
+
+            part = privacy.apply(part, lang=lang).frame
         if sheet == "school":
             part = school_profile(part, data)
         out[sheet] = part
@@ -46,6 +57,12 @@ def kpi_tables(dataset, *, lang: str = "vi") -> dict[str, pd.DataFrame]:
             data, hierarchy=hierarchy, rejects=dataset.tables.get("rejects")
         )
     out["definitions"] = indicators.definitions(lang)
+    if public:
+        from analysis import privacy
+
+        for key in ("maturity", "completeness", "quality"):
+            if key in out:
+                out[key] = privacy.apply(out[key], lang=lang).frame
     return out
 
 
@@ -81,7 +98,7 @@ def localise(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return frame.rename(columns={c: headers.get(c, c) for c in frame.columns})
 
 
-def _readme(dataset, lang: str) -> pd.DataFrame:
+def _readme(dataset, lang: str, public: bool = False) -> pd.DataFrame:
     fw = maturity.load_framework()
     spec = dataset.spec
     lines = {
@@ -128,13 +145,24 @@ def _readme(dataset, lang: str) -> pd.DataFrame:
             ("Version", f"cds-workbench {__version__}"),
         ],
     }
-    return pd.DataFrame(lines[lang], columns=["", " "])
+    rows = lines[lang]
+    if public:
+        from analysis import privacy
+
+        rows = [*rows, (i18n.label("privacy", "workbook_note", lang), privacy.footnote(lang))]
+    return pd.DataFrame(rows, columns=["", " "])
 
 
 def write_workbook(
-    dataset, tables: dict[str, pd.DataFrame], path: Path, *, lang: str = "vi"
+    dataset,
+    tables: dict[str, pd.DataFrame],
+    path: Path,
+    *,
+    lang: str = "vi",
+    public: bool = False,
 ) -> Path:
-    """Write the KPI workbook atomically (Vietnamese headers unless ``lang="en"``)."""
+    """Write the KPI workbook atomically (Vietnamese headers unless ``lang="en"``);
+    ``public`` says on the first sheet what the suppression marker means."""
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +175,7 @@ def write_workbook(
     number = book.add_format({"num_format": "#,##0.0"})
     integer = book.add_format({"num_format": "#,##0"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    sheets = {"readme": _readme(dataset, lang), **tables}
+    sheets = {"readme": _readme(dataset, lang, public), **tables}
     for key, frame in sheets.items():
         name = i18n.label("sheets", key, lang)[:31]
         shown = frame if key == "readme" else localise(frame, lang)
@@ -171,6 +199,8 @@ def write_workbook(
                     sheet.write_string(r, c, value)
                 elif isinstance(value, bool):
                     sheet.write_boolean(r, c, value)
+                elif fmt is None:  # numbers in a text column (beside suppression markers)
+                    sheet.write_number(r, c, float(value), number)
                 else:
                     sheet.write_number(r, c, float(value))
         if key != "readme" and len(shown):

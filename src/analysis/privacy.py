@@ -73,11 +73,13 @@ import functools
 import html
 import math
 import numbers
+import warnings
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis import i18n, paths
@@ -334,38 +336,47 @@ def apply(
     if out.empty:
         return Shared(out, 0, 0, removed, redacted)
 
-    is_count = _count_cells(out, rules, counts)
-    values = out.to_numpy(dtype=object)
-    nums = [[_number(v) for v in row] for row in values]
-    k = rules.k
-    small = pd.DataFrame(
-        [
-            [bool(is_count.iat[r, c]) and n is not None and 0 < n < k for c, n in enumerate(row)]
-            for r, row in enumerate(nums)
-        ]
-    ).reindex(columns=range(out.shape[1]), fill_value=False)
+    is_count = _count_cells(out, rules, counts).to_numpy(dtype=bool)
+    num = _numbers(out)
+    with np.errstate(invalid="ignore"):
+        small = is_count & (num > 0) & (num < rules.k)
     suppressed = small.any(axis=1)
-    _complementary(out, rules, is_count, nums, small, suppressed)
+    _complementary(out, rules, is_count, num, small, suppressed)
     extra = _earlier_years(out, rules, suppressed)
 
     result = out.astype(object)
     descriptive = [rules.is_descriptive(c) for c in out.columns]
     cells = 0
-    for r in map(int, suppressed[suppressed].index):
+    for r in np.flatnonzero(suppressed):
         for c in range(out.shape[1]):
-            keep = descriptive[c] or (bool(is_count.iat[r, c]) and not small.iat[r, c])
-            if keep or (nums[r][c] is None and _blank(values[r][c])):
+            keep = descriptive[c] or (is_count[r, c] and not small[r, c])
+            if keep or (np.isnan(num[r, c]) and _blank(out.iat[r, c])):
                 continue
             result.iat[r, c] = mark
             cells += 1
     for r, c in extra:
-        if not suppressed.iat[r] and not _blank(values[r][c]):
+        if not suppressed[r] and not _blank(out.iat[r, c]):
             result.iat[r, c] = mark
             cells += 1
     for column in out.columns:  # keep numeric types where nothing was hidden
         if not (result[column] == mark).any():
             result[column] = out[column]
     return Shared(result, cells, int(suppressed.sum()), removed, redacted)
+
+
+def _numbers(frame: pd.DataFrame, parse=None, columns=None) -> np.ndarray:
+    """Every cell (of ``columns``, by position) as a float (NaN for text, markers, booleans
+    and blanks; ``parse`` reads numbers written as text)."""
+    out = np.full(frame.shape, np.nan)
+    for c in range(frame.shape[1]) if columns is None else columns:
+        column = frame.iloc[:, c]
+        if pd.api.types.is_bool_dtype(column.dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            out[:, c] = column.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            out[:, c] = [np.nan if (n := _number(v, parse)) is None else n for v in column]
+    return out
 
 
 def _blank(value: Any) -> bool:
@@ -379,35 +390,29 @@ def _blank(value: Any) -> bool:
         return False
 
 
-def _complementary(out, rules, is_count, nums, small, suppressed) -> None:
+def _complementary(out, rules, is_count, num, small, suppressed) -> None:
     """A second suppressed row where a level's group has exactly one (see the docstring)."""
     ind = _column(out, rules, "indicator")
     ind = ind if ind is not None else _column(out, rules, "name")
     year, level = _column(out, rules, "year"), _column(out, rules, "level")
     if ind is None or year is None or level is None or not suppressed.any():
         return
-    keys = list(zip(out[ind], out[year], out[level], strict=True))
-    groups: dict[Any, list[int]] = {}
-    for r, key in enumerate(keys):
-        groups.setdefault(key, []).append(r)
-    for rows in groups.values():
-        hidden = [r for r in rows if suppressed.iat[r]]
+    sizes = np.where(is_count, num, np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows without a count: all-NaN
+        size = np.nanmin(sizes, axis=1)
+    keys = pd.Series(list(zip(out[ind], out[year], out[level], strict=True)))
+    for rows in keys.groupby(keys, sort=False).indices.values():
+        hidden = [r for r in rows if suppressed[r]]
         if len(hidden) != 1 or len(rows) < 2:
             continue
         first = hidden[0]
-
-        def size(r: int) -> float:
-            found = [n for c, n in enumerate(nums[r]) if is_count.iat[r, c] and n is not None]
-            return min(found) if found else math.inf
-
-        candidates = [r for r in rows if r != first and size(r) > 0]
+        candidates = [r for r in rows if r != first and size[r] > 0]
         if not candidates:
             continue
-        second = min(candidates, key=size)
-        for c in range(out.shape[1]):
-            if small.iat[first, c]:
-                small.iat[second, c] = True
-        suppressed.iat[second] = True
+        second = min(candidates, key=lambda r: size[r])
+        small[second] |= small[first]
+        suppressed[second] = True
 
 
 def _earlier_years(out, rules, suppressed) -> list[tuple[int, int]]:
@@ -436,7 +441,7 @@ def _earlier_years(out, rules, suppressed) -> list[tuple[int, int]]:
         )
     )
     hidden: dict[Any, set[int]] = {}
-    for r in map(int, suppressed[suppressed].index):
+    for r in np.flatnonzero(suppressed):
         y = _number(out[year].iat[r])
         if y is not None:
             hidden.setdefault(series[r], set()).add(int(y))
@@ -460,7 +465,7 @@ def public_figures(figures: pd.DataFrame, *, lang: str = "vi") -> pd.DataFrame:
     keep = ~figures["name"].map(rules.is_personal)
     out = figures[keep].copy()
     small = out["name"].map(rules.is_count) & out["value"].map(
-        lambda v: (n := _number(v, _parse_plain)) is not None and 0 < n < rules.k
+        lambda v: (n := _number(v, parse_plain)) is not None and 0 < n < rules.k
     )
     out.loc[small, "value"] = marker(lang)
     return out.reset_index(drop=True)
@@ -470,7 +475,7 @@ def public_figures(figures: pd.DataFrame, *, lang: str = "vi") -> pd.DataFrame:
 # Scanning what is shared
 
 
-def _parse_plain(text: str) -> float | None:
+def parse_plain(text: str) -> float | None:
     try:
         return float(text)
     except ValueError:
@@ -504,28 +509,33 @@ def scan(frame: pd.DataFrame, *, where: str = "", parse=None, rules: Rules | Non
     frame = frame.reset_index(drop=True)
     if frame.empty:
         return problems
-    is_count = _count_cells(frame, rules)
+    is_count = _count_cells(frame, rules).to_numpy(dtype=bool)
+    used = [c for c in range(frame.shape[1]) if is_count[:, c].any()]
+    num = _numbers(frame, parse, columns=used)
     hidden = markers()
+    with np.errstate(invalid="ignore"):
+        small = is_count & (num > 0) & (num < rules.k)
+    for r, c in zip(*np.nonzero(small), strict=True):
+        problems.append(
+            f"{where}: row {r + 1}, column {frame.columns[c]!r}: a count of {num[r, c]:g} "
+            f"persons (< k = {rules.k}) is shown"
+        )
     descriptive = [rules.is_descriptive(c) for c in frame.columns]
-    for r in range(len(frame)):
-        row = frame.iloc[r].tolist()
-        counted = [c for c in range(len(row)) if is_count.iat[r, c]]
-        for c in counted:
-            n = _number(row[c], parse)
-            if n is not None and 0 < n < rules.k:
+    values = frame.to_numpy(dtype=object)
+    marked = np.zeros(frame.shape, dtype=bool)
+    for c in used:
+        marked[:, c] = [isinstance(v, str) and v.strip() in hidden for v in values[:, c]]
+    for r in np.flatnonzero((marked & is_count).any(axis=1)):
+        counted = [c for c in used if is_count[r, c]]
+        row = values[r]
+        for c, value in enumerate(row):
+            if descriptive[c] or c in counted or _blank(value):
+                continue
+            if not (isinstance(value, str) and value.strip() in hidden):
                 problems.append(
-                    f"{where}: row {r + 1}, column {frame.columns[c]!r}: a count of {n:g} "
-                    f"persons (< k = {rules.k}) is shown"
+                    f"{where}: row {r + 1}, column {frame.columns[c]!r} shows {value!r} "
+                    "although the row's person count is suppressed"
                 )
-        if any(isinstance(row[c], str) and row[c].strip() in hidden for c in counted):
-            for c, value in enumerate(row):
-                if descriptive[c] or c in counted or _blank(value):
-                    continue
-                if not (isinstance(value, str) and value.strip() in hidden):
-                    problems.append(
-                        f"{where}: row {r + 1}, column {frame.columns[c]!r} shows {value!r} "
-                        "although the row's person count is suppressed"
-                    )
     return problems
 
 
@@ -608,7 +618,7 @@ def scan_html(text: str, *, where: str = "", lang: str = "vi") -> list[str]:
 
 def scan_csv(path: Path, *, where: str | None = None) -> list[str]:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return scan(frame, where=where or str(path), parse=_parse_plain)
+    return scan(frame, where=where or str(path), parse=parse_plain)
 
 
 def scan_workbook(path: Path, *, where: str | None = None) -> list[str]:
@@ -624,7 +634,7 @@ def scan_workbook(path: Path, *, where: str | None = None) -> list[str]:
                 continue
             head = [str(h) if h is not None else f"_{i}" for i, h in enumerate(rows[0])]
             frame = pd.DataFrame([list(r) for r in rows[1:]], columns=head, dtype=object)
-            problems += scan(frame, where=f"{where or path}[{sheet.title}]", parse=_parse_plain)
+            problems += scan(frame, where=f"{where or path}[{sheet.title}]", parse=parse_plain)
     finally:
         book.close()
     return problems
@@ -632,3 +642,13 @@ def scan_workbook(path: Path, *, where: str | None = None) -> list[str]:
 
 def escape(text: Any) -> str:
     return html.escape(str(text))
+
+
+def shared_table(payload: dict[str, Any], *, lang: str = "vi") -> Shared:
+    """A ``record.table``/``record.data`` payload as it may be shared: the rules applied,
+    then headers and coded values (level, status…) in ``lang``."""
+    from analysis import export, record
+
+    shared = apply(record.frame_of(payload), counts=payload.get("counts") or (), lang=lang)
+    shared.frame = export.localise(shared.frame, lang)
+    return shared

@@ -117,6 +117,7 @@ class Run:
     notebook: Path
     parameters: dict[str, Any]
     entry: str  # where in the plan it came from, for error messages
+    internal: bool = False  # the plan marks it internal (`internal: true`)
 
 
 @dataclass
@@ -264,9 +265,12 @@ def load_plan(
         base = {
             k: v for k, v in base.items() if k in accepted or k in (entry.get("parameters") or {})
         }
+        internal = entry.get("internal", False)
+        if not isinstance(internal, bool):
+            raise PlanError(f"{where}: 'internal' is true or false, not {internal!r}")
         grid = entry.get("grid") or {}
         if not grid:
-            plan.runs.append(Run(entry["id"], notebook, base, where))
+            plan.runs.append(Run(entry["id"], notebook, base, where, internal))
             continue
         if data is None:
             from analysis import datasets
@@ -275,7 +279,8 @@ def load_plan(
         for name, values in grid.items():
             for value in _expand(values, data, base, where):
                 params = {**base, name: value}
-                plan.runs.append(Run(f"{entry['id']}[{name}={value}]", notebook, params, where))
+                run_id = f"{entry['id']}[{name}={value}]"
+                plan.runs.append(Run(run_id, notebook, params, where, internal))
     ids = [r.id for r in plan.runs]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -780,6 +785,63 @@ class RunRecord:
     notebook_sha256: str | None = None
     seeds: dict[str, Any] = field(default_factory=dict)
     worker: str | None = None  # the Dask worker's address; None for a local run
+    tables: list[dict[str, Any]] = field(default_factory=list)  # data/<run>/*.csv written
+    internal: bool = False
+    internal_reasons: list[str] = field(default_factory=list)  # the plan's, the notebook's
+
+
+PLAN_INTERNAL = "plan: internal: true"
+
+
+def _mark_internal(run: Run, rec: RunRecord, declared: list[str]) -> None:
+    """Internal when the plan says so or the notebook called ``record.internal``."""
+    reasons = ([PLAN_INTERNAL] if run.internal else []) + [r or "notebook" for r in declared]
+    rec.internal = bool(reasons)
+    rec.internal_reasons = reasons
+
+
+def data_dir(out_dir: Path, run_id: str) -> Path:
+    """``reports/<plan>/data/<run>``: the run's tables as CSV."""
+    return out_dir / "data" / safe_name(run_id)
+
+
+def publish_data(
+    out_dir: Path, run: Run, notebook: Path, lang: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Write each table a notebook recorded (``record.table``/``record.data``) to
+    ``data/<run>/<name>.csv`` with the privacy rules applied (UTF-8 with a BOM, so Excel
+    reads Vietnamese); returns what was written and the notebook's internal reasons."""
+    from analysis import privacy, record
+
+    folder = _inside(out_dir, data_dir(out_dir, run.id), run.entry)
+    if not notebook.is_file():
+        return [], []
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    payloads = record.read_tables(nb)
+    written = []
+    keep = set()
+    for payload in payloads:
+        shared = privacy.shared_table(payload, lang=lang)
+        target = _inside(out_dir, folder / f"{payload['file']}.csv", run.entry)
+        text = shared.frame.to_csv(index=False, lineterminator="\r\n")
+        _atomic_write(target, text.encode("utf-8-sig"))
+        keep.add(target.name)
+        written.append(
+            {
+                "name": payload["name"],
+                "label": payload.get("label", ""),
+                "kind": payload["kind"],
+                "file": str(target.relative_to(out_dir)),
+                "rows": len(shared.frame),
+                "suppressed_cells": shared.suppressed_cells,
+                "removed_columns": shared.removed_columns,
+            }
+        )
+    if folder.is_dir():  # tables the notebook no longer records
+        for stale in folder.glob("*.csv"):
+            if stale.name not in keep:
+                stale.unlink(missing_ok=True)
+    return written, record.read_internal(nb)
 
 
 def _now() -> str:
@@ -818,7 +880,7 @@ def _clean_stale(out_dir: Path) -> None:
     for pattern in _TMP_PATTERNS:
         for stale in out_dir.glob(pattern):
             stale.unlink(missing_ok=True)
-        for folder in ("notebooks", "html", ".cache"):
+        for folder in ("notebooks", "html", "data", ".cache"):
             for stale in (out_dir / folder).rglob(pattern):
                 stale.unlink(missing_ok=True)
 
@@ -881,6 +943,19 @@ def run_plan(
     code = code_version()
     records: dict[str, RunRecord] = {}
     todo = []
+
+    def publish(run: Run, rec: RunRecord, output: Path) -> None:
+        """The run's tables as privacy-applied CSVs (client side, also for Dask runs)."""
+        try:
+            tables, declared = publish_data(out_dir, run, output, plan.lang)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            tables, declared = [], []
+            if rec.error is None:
+                rec.status = "failed"
+                rec.error = _fault("runner_error", type(exc).__name__, str(exc), None)
+        rec.tables = tables
+        _mark_internal(run, rec, declared)
+
     for run in selected:
         key = run_key(run, inputs, code)
         output, cached = targets[run.id]
@@ -895,6 +970,11 @@ def run_plan(
                 output=str(output.relative_to(out_dir)),
             )
             todo.append((run, rec, output, cached))
+        else:  # cached: its CSVs are there unless someone removed them
+            if any(not (out_dir / t["file"]).is_file() for t in rec.tables):
+                publish(run, rec, output)
+            else:
+                _mark_internal(run, rec, [r for r in rec.internal_reasons if r != PLAN_INTERNAL])
         rec.notebook_sha256 = paths.sha256_file(run.notebook)
         rec.seeds = seeds(run)
         records[run.id] = rec
@@ -925,6 +1005,7 @@ def run_plan(
             except (OSError, ValueError):
                 rec.figures = []
             rec.cell_seconds = _cell_seconds(output)
+        publish(run, rec, output)
         if rec.status == "succeeded":  # only finished runs enter the cache
             _atomic_write(cached, json.dumps(rec.__dict__, ensure_ascii=False, default=str))
         return rec
@@ -1013,6 +1094,9 @@ def run_plan(
         columns=["run", "notebook", "name", "value", "label", "unit"],
     )
     figures["value"] = figures["value"].map(lambda v: "" if v is None else str(v))
+    from analysis import privacy
+
+    figures = privacy.public_figures(figures, lang=plan.lang)
     tmp = out_dir / "figures.parquet.tmp"
     figures.to_parquet(tmp, index=False)
     os.replace(tmp, out_dir / "figures.parquet")
@@ -1022,6 +1106,10 @@ def run_plan(
         if render:
             from analysis import render as render_module
 
+            manifest["kpi_workbook"], manifest["kpi_error"] = kpi_workbook(
+                plan, out_dir, processed, inputs, code
+            )
+
             render_module.render_plan(out_dir, manifest)
     finally:  # last: a manifest on disk means the plan's outputs are complete
         _atomic_write(
@@ -1029,6 +1117,41 @@ def run_plan(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
         )
     return manifest
+
+
+def kpi_workbook(
+    plan: Plan, out_dir: Path, processed: Path | None, inputs, code: str
+) -> tuple[str | None, str | None]:
+    """``reports/<plan>/kpi_<lang>.xlsx``: the KPI workbook with the privacy rules applied,
+    linked from the index and shared in the bundle; rebuilt when inputs or code change.
+
+    Returns (its name, None), or (None, why) when the dataset has no DOET report tables
+    or the workbook could not be built (the plan's runs are not affected).
+    """
+    from analysis import datasets, export
+
+    if datasets.read_spec(plan.dataset).source.get("kind") != "processed":
+        return None, None
+    target = out_dir / f"kpi_{plan.lang}.xlsx"
+    stamp = out_dir / ".cache" / "kpi.json"
+    key = hashlib.sha256(
+        json.dumps({"inputs": inputs, "code": code, "lang": plan.lang}, sort_keys=True).encode()
+    ).hexdigest()
+    try:
+        if target.is_file() and json.loads(stamp.read_text(encoding="utf-8"))["key"] == key:
+            return target.name, None
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        data = datasets.load(plan.dataset, processed=processed)
+        if "school_hierarchy" not in data.tables:
+            return None, None
+        tables = export.kpi_tables(data, lang=plan.lang, public=True)
+        export.write_workbook(data, tables, target, lang=plan.lang, public=True)
+    except Exception as exc:  # a report extra: never the reason a plan fails
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+    _atomic_write(stamp, json.dumps({"key": key}))
+    return target.name, None
 
 
 def _runner_error(exc: BaseException) -> dict[str, Any]:
