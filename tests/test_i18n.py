@@ -51,6 +51,7 @@ def test_numbers_in_the_readers_style(value, lang, digits, expected):
 def test_signs_percent_and_integers():
     assert i18n.number(11.8, "vi", sign=True) == "+11,8"
     assert i18n.number(-0.4, "en", sign=True) == "-0.4"
+    assert i18n.number(0.01, "vi", sign=True) == "0,0"
     assert i18n.percent(68.7, "vi") == "68,7%"
     assert i18n.percent(68.7, "en") == "68.7%"
     assert i18n.integer(1000, "vi") == "1.000"

@@ -85,6 +85,12 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
         }
     )
     out.attrs["status_codes"] = list(mine["status"])
+    # the numbers behind the table, for its CSV (the table itself is text for reading)
+    data = mine[["indicator", "name", "measure", "value", "target", "target_year", "status",
+                 "change", "rank"]].copy()  # fmt: skip
+    data.insert(4, "province_value", [province["value"].get(i) for i in mine["indicator"]])
+    data["n_units"] = n_units
+    out.attrs["data"] = data
     return out
 
 
@@ -240,3 +246,24 @@ def trend_sentence(values: pd.DataFrame, *, unit: str, indicator: str, year: int
             status=i18n.label("status", last["status"], lang).lower(),
         )
     return sentence
+
+
+def rows(
+    values: pd.DataFrame,
+    *,
+    indicator: str,
+    units: list[tuple[str, str]] | None = None,
+    level: str | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """The indicator rows a chart draws (its CSV): for (level, unit_id) pairs, or a level, or
+    a year."""
+    keep = values["indicator"] == indicator
+    if units is not None:
+        keep &= pd.Series(list(zip(values["level"], values["unit_id"], strict=True)),
+                          index=values.index).isin(units)  # fmt: skip
+    if level is not None:
+        keep &= values["level"] == level
+    if year is not None:
+        keep &= values["year"] == year
+    return values[keep]

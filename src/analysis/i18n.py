@@ -88,11 +88,11 @@ def number(value: Any, lang: str = "vi", digits: int = 1, *, sign: bool = False)
     if _missing(value):
         return MISSING
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    if sign:
-        pattern = f"+{pattern};-{pattern}"
     rounded = round(float(value), digits)
     if rounded == 0:
-        rounded = 0.0  # no "-0,0"
+        rounded = 0.0  # no "-0,0" and no "+0,0"
+    elif sign:
+        pattern = f"+{pattern};-{pattern}"
     return format_decimal(rounded, format=pattern, locale=_LOCALES[lang])
 
 
