@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 RAW    := data/raw/thai_nguyen_synthetic
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate ingest test lint format lab lock clean
+.PHONY: help install run generate ingest test lint format lab sync strip lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,8 +49,23 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(VENV)/bin/ruff format src tests benchmarks
 
-lab: $(STAMP)  ## JupyterLab on the project kernel
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+# JupyterLab's command: tests/test_jupyter_server.py starts this same command (adding a port
+# and a token), so keep it to options, without a browser or port of its own.
+LAB := $(VENV)/bin/jupyter lab --notebook-dir=notebooks \
+  --MappingKernelManager.default_kernel_name=$(KERNEL)
+# Outputs, execution counts and volatile metadata out of the notebooks; cell ids kept.
+# tests/test_notebook_files.py checks the notebooks with these same options.
+STRIP := $(VENV)/bin/nbstripout --keep-id \
+  --extra-keys "metadata.papermill cell.metadata.papermill metadata.language_info.version"
+
+lab: $(STAMP)  ## JupyterLab on the project kernel; saving a notebook also writes its paired .py
+	$(LAB)
+
+sync: $(STAMP)  ## Re-pair notebooks/*.ipynb and their .py scripts (jupytext) after an edit outside JupyterLab
+	$(VENV)/bin/jupytext --sync notebooks/*.ipynb
+
+strip: $(STAMP)  ## Remove outputs, execution counts and volatile metadata from notebooks/*.ipynb
+	$(STRIP) notebooks/*.ipynb
 
 lock: $(STAMP)  ## Rebuild requirements.lock from pyproject.toml (needs the package index)
 	$(PY) -m pip install --quiet uv==0.13.8
