@@ -52,6 +52,7 @@ else:
     record.figure("completeness_pct", round(pct, 2), unit="%")
     record.figure("reports_missing", int(latest["missing"]))
     plots.completeness_heatmap(summary, lang=lang)
+    record.data("completeness", summary, label=i18n.label("charts", "completeness_title", lang))
 
 # %%
 if applicable:
@@ -61,21 +62,23 @@ if applicable:
     say("rejects_text", rows=rows)
     record.figure("rows_rejected", rows)
     if rows:
-        display(rejects.groupby("rule").size().rename(i18n.label("charts", "rows", lang)).to_frame())
-        display(rejects.head(15))
+        by_rule = rejects.groupby("rule").size().rename(i18n.label("charts", "rows", lang)).to_frame()
+        record.table("rejects_by_rule", by_rule, label=i18n.label("charts", "rejects_title", lang), lang=lang)
+        first = rejects.head(15).assign(file=lambda t: t["file"].map(lambda f: Path(f).name))
+        record.table("rejects", first, lang=lang)
 
 # %%
 if applicable:
     violations = quality.rule_violations(data)
     say("violations_text", n=len(violations))
     record.figure("rule_violations", len(violations))
-    display(violations.head(15))
+    record.table("rule_violations", violations.head(15), lang=lang)
     flags = quality.outliers(data, threshold=threshold)
     say("outliers_text", n=len(flags), threshold=threshold)
     record.figure("outliers", len(flags))
-    display(flags.sort_values("score", key=abs, ascending=False).head(15))
+    record.table("outliers", flags.sort_values("score", key=abs, ascending=False).head(15), lang=lang)
 
 # %%
 if applicable:
-    display(quality.summary(data, hierarchy=data.tables["school_hierarchy"],
-                            rejects=data.tables.get("rejects"), level=level, threshold=threshold))
+    record.table("quality_summary", quality.summary(data, hierarchy=data.tables["school_hierarchy"],
+                 rejects=data.tables.get("rejects"), level=level, threshold=threshold), lang=lang)

@@ -53,20 +53,22 @@ else:
     for status in ("met", "on_track", "behind"):
         record.figure(f"indicators_{status}", int(counts.get(status, 0)))
     plots.status_counts(values, level="analysis_province", year=year, lang=lang)
+    record.data("status_counts", counts.rename_axis("status").rename("count").reset_index())
 
 # %%
 if applicable:
-    from analysis.export import localise
     shown = province[["name", "value", "measure", "target", "target_year", "status", "change"]]
-    display(plots.status_colours(localise(shown.round(2), lang), list(shown["status"]),
-                                 i18n.label("columns", "status", lang)))
+    record.table("province", shown, lang=lang, status="status")
 
 # %%
 if applicable:
     for indicator in compare:
+        rows = values[values["indicator"] == indicator]
         plots.district_comparison(values, indicator=indicator, year=year, lang=lang)
+        record.data(f"{indicator}_districts", rows[(rows["level"] == "analysis_district") & (rows["year"] == year)])
         units = [("analysis_province", u) for u in province["unit_id"].unique()]
         plots.trend(values, indicator=indicator, units=units, lang=lang)
+        record.data(f"{indicator}_trend", rows[rows["level"] == "analysis_province"])
         row = province[province["indicator"] == indicator]
         if len(row):
             record.figure(f"province_{indicator}", round(float(row["value"].iloc[0]), 3), unit=row["measure"].iloc[0])
@@ -75,3 +77,4 @@ if applicable:
 if applicable:
     dist = maturity.distribution(data, level="analysis_district", lang=lang)
     plots.maturity_levels(dist, year=year, lang=lang)
+    record.data("maturity", dist[dist["year"] == year])

@@ -31,6 +31,8 @@ processed = None  # folder of processed tables (default data/processed)
 # %%
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import datasets, i18n, links, plots, record
@@ -48,21 +50,23 @@ say("model", formula=result.formula, model=result.model, cov=result.cov)
 
 # %%
 labels = links.term_labels(result.table["term"], spec, lang)
-table = result.tidy().assign(term=lambda t: t["term"].map(labels)).round(4)
-display(table)
-display(result.glance())
+table = result.tidy().assign(term=lambda t: t["term"].map(labels))
+record.table("coefficients", table, label=i18n.label("plots", "coefficients_title", lang), lang=lang, digits=4)
+record.table("model_summary", result.glance(), lang=lang, digits=4)
 say("coefficients")
 
 # %%
 focus = [t for t in result.table["term"] if not t.startswith(("C(", "Intercept"))]
 ax = plots.coefficients(result.tidy(), terms=focus, labels=labels, lang=lang)
+record.data("coefficients_plot", table[result.tidy()["term"].isin(focus)])
 
 # %%
 pair = links.interaction_pair(result, spec)
 if pair:
     effects = links.marginal_effects(result, focal=pair[0], moderator=pair[1])
-    display(effects.round(4))
+    record.table("marginal_effects", effects, lang=lang, digits=4)
     plots.marginal_effects(effects, lang=lang)
+    record.data("marginal_effects_plot", effects)
     say("interaction", focal=spec.label(pair[0], lang), moderator=spec.label(pair[1], lang),
         low=effects["estimate"].iloc[0], high=effects["estimate"].iloc[-1],
         at_low=effects["at"].iloc[0], at_high=effects["at"].iloc[-1])
@@ -73,10 +77,15 @@ else:
 # ### Kiểm tra mô hình / Model checks
 
 # %%
-display(result.dropped if len(result.dropped) else Markdown(i18n.label("links_notebook", "dropped_none", lang)))
-display(links.vif(result).round(2))
+if len(result.dropped):
+    record.table("dropped", result.dropped, lang=lang)
+else:
+    display(Markdown(i18n.label("links_notebook", "dropped_none", lang)))
+record.table("vif", links.vif(result), lang=lang)
 if result.model == "ols":
     plots.residuals(result, lang=lang)
+    record.data("residuals", pd.DataFrame({"fitted": np.asarray(result.fit.fittedvalues, dtype=float),
+                                           "residual": np.asarray(result.fit.resid, dtype=float)}))
 say("diagnostics")
 
 # %%

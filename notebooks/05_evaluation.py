@@ -26,6 +26,8 @@ processed = None  # folder of processed tables (default data/processed)
 # %%
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import datasets, evaluation, i18n, record
@@ -49,8 +51,9 @@ if programme:
     tw = evaluation.twfe(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort").tidy().iloc[0]
     say("staggered", outcome=spec.label(outcome, lang), att=fmt(overall["estimate"]), low=fmt(overall["conf_low"]),
         high=fmt(overall["conf_high"]), twfe=f"{fmt(tw['estimate'])} ({fmt(tw['conf_low'])}, {fmt(tw['conf_high'])})")
-    display(result.tidy("group").round(4))
+    record.table("effect_by_cohort", result.tidy("group"), lang=lang, digits=4)
     evaluation.event_study_plot(result, lang=lang)
+    record.data("event_study", result.tidy("dynamic"))
     p = result.pretrend.get("p_value", float("nan"))
     say("pretrend", p=f"{p:.2f}", verdict=i18n.label("evaluation_notebook", "pretrend_ok" if p > 0.05 else "pretrend_bad", lang))
     say("twfe_note")
@@ -66,8 +69,14 @@ if not programme and treatment:
     weighted = evaluation.weighting(frame, outcome=outcome, treatment=treatment[0], covariates=covariates)
     row = weighted.tidy().iloc[0]
     say("weighting", att=fmt(row["estimate"]), low=fmt(row["conf_low"]), high=fmt(row["conf_high"]))
-    display(weighted.balance.round(3))
+    record.table("balance", weighted.balance, lang=lang, digits=3)
     evaluation.overlap_plot(weighted, lang=lang)
+    bins = np.linspace(0, 1, 31)  # the histogram's bins; counts of units, persons when rows are
+    record.data("overlap", pd.DataFrame({
+        "bin_low": bins[:-1], "bin_high": bins[1:],
+        "treated": np.histogram(weighted.propensity[weighted.treated == 1], bins)[0],
+        "comparison": np.histogram(weighted.propensity[weighted.treated == 0], bins)[0],
+    }), counts=["treated", "comparison"])
     record.figure("effect_weighted", round(float(row["estimate"]), 4))
 elif not programme:
     say("not_applicable")

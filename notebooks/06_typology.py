@@ -27,9 +27,11 @@ processed = None  # folder of processed tables (default data/processed)
 # %%
 from pathlib import Path
 
+import pandas as pd
 from IPython.display import Markdown, display
+from sklearn.metrics import precision_recall_curve, roc_curve
 
-from analysis import datasets, i18n, record, typology
+from analysis import datasets, i18n, indicators, record, typology
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
@@ -42,12 +44,17 @@ else:
     display(Markdown("## " + i18n.label("typology_notebook", "title", lang)))
     if spec.synthetic:
         display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
+    if show_names:  # the at-risk list names schools: this run's outputs are internal
+        record.internal(i18n.label("typology_notebook", "internal_reason", lang), lang=lang)
     year = year or int(data.data["year"].max())
     groups = typology.profiles(data, year=year, lang=lang)
     say("profiles_text", k=groups.k, sil=f"{max(groups.silhouettes.values()):.2f}", ari=f"{groups.stability:.2f}")
     for g, name in groups.names.items():
         display(Markdown(f"- **{g}** (n={groups.sizes[g]}): {name}"))
     typology.profile_heatmap(groups, lang=lang)
+    names = {i.id: i.name[lang] for i in indicators.load_indicators()}
+    record.data("profiles", groups.profile.rename(columns=names).rename_axis("profile").assign(
+        profile_name=lambda t: t.index.map(groups.names), n_schools=lambda t: t.index.map(groups.sizes)))
     record.figure("n_groups", groups.k)
     record.figure("stability_ari", round(groups.stability, 3))
 
@@ -56,10 +63,17 @@ if applicable:
     risk = typology.at_risk(data)
     say("risk_text", auc=f"{risk.auc:.2f}", base=f"{risk.baseline_auc:.2f}", ap=f"{risk.average_precision:.2f}")
     typology.risk_plots(risk, lang=lang)
-    display(risk.importance.round(3))
-    display(Markdown(i18n.label("typology", "internal", lang)))
+    y, p = risk.predictions["outcome"], risk.predictions["risk"]
+    (fpr, tpr, _), (precision, recall, _) = roc_curve(y, p), precision_recall_curve(y, p)
+    record.data("risk_curves", pd.concat([
+        pd.DataFrame({"curve": "roc", "x": fpr, "y": tpr}),
+        pd.DataFrame({"curve": "precision_recall", "x": recall, "y": precision}),
+        risk.calibration.rename(columns={"predicted": "x", "observed": "y"}).assign(curve="calibration"),
+    ], ignore_index=True))
+    record.table("importance", risk.importance, lang=lang, digits=3)
     if show_names:
-        display(risk.at_risk.head(20))
+        display(Markdown(i18n.label("typology", "internal", lang)))
+        record.table("at_risk", risk.at_risk.head(20), lang=lang, digits=3)
     record.figure("risk_auc", round(risk.auc, 3))
     record.figure("risk_auc_area_only", round(risk.baseline_auc, 3))
     record.figure("n_at_risk_above_half", int((risk.at_risk["risk"] > 0.5).sum()))

@@ -50,8 +50,8 @@ small: it says "nobody", which the rule (counts from 1 to k − 1) allows.
 add up to the level above (districts to the province), so a single hidden
 numerator could be recovered by subtraction from the total. In each group of
 rows with the same indicator, year and level, when exactly one row is
-suppressed, the row of that group with the smallest person count is suppressed
-too (the same columns). Other tables are protected by primary suppression only:
+suppressed, the other row with the smallest non-zero count in the hidden column(s)
+is suppressed too (the same columns). Other tables are protected by primary suppression only:
 a notebook that publishes a table of small counts *together with* their total
 must leave the total out or add a second suppressed cell itself. Cross-table
 differencing (two published tables whose difference is a small group) is not
@@ -247,7 +247,7 @@ def _indicator_sides(count_columns: frozenset[str]) -> dict[str, tuple[bool, boo
 def _column(frame: pd.DataFrame, rules: Rules, name: str) -> Any:
     """The first column of ``frame`` whose header names canonical column ``name``."""
     for column in frame.columns:
-        if rules.canonical(column) == name:
+        if rules.canonical(column) == name or header_key(column) == header_key(name):
             return column
     return None
 
@@ -380,10 +380,11 @@ def _numbers(frame: pd.DataFrame, parse=None, columns=None) -> np.ndarray:
 
 
 def _blank(value: Any) -> bool:
+    """Missing: None, NaN, empty text or the dash reports show for missing."""
     if value is None:
         return True
     if isinstance(value, str):
-        return not value.strip()
+        return not value.strip() or value.strip() == i18n.MISSING
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -397,16 +398,16 @@ def _complementary(out, rules, is_count, num, small, suppressed) -> None:
     year, level = _column(out, rules, "year"), _column(out, rules, "level")
     if ind is None or year is None or level is None or not suppressed.any():
         return
-    sizes = np.where(is_count, num, np.nan)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # rows without a count: all-NaN
-        size = np.nanmin(sizes, axis=1)
     keys = pd.Series(list(zip(out[ind], out[year], out[level], strict=True)))
     for rows in keys.groupby(keys, sort=False).indices.values():
         hidden = [r for r in rows if suppressed[r]]
         if len(hidden) != 1 or len(rows) < 2:
             continue
         first = hidden[0]
+        columns = small[first]  # the hidden counts; the second row: the smallest of them
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a row without such a count
+            size = {r: np.nanmin(np.where(columns & is_count[r], num[r], np.nan)) for r in rows}
         candidates = [r for r in rows if r != first and size[r] > 0]
         if not candidates:
             continue
@@ -645,10 +646,8 @@ def escape(text: Any) -> str:
 
 
 def shared_table(payload: dict[str, Any], *, lang: str = "vi") -> Shared:
-    """A ``record.table``/``record.data`` payload as it may be shared: the rules applied,
-    then headers and coded values (level, status…) in ``lang``."""
-    from analysis import export, record
+    """A ``record.table``/``record.data`` payload with the rules applied (names and codes as
+    the notebook recorded them; :func:`analysis.export.localise` translates them)."""
+    from analysis import record
 
-    shared = apply(record.frame_of(payload), counts=payload.get("counts") or (), lang=lang)
-    shared.frame = export.localise(shared.frame, lang)
-    return shared
+    return apply(record.frame_of(payload), counts=payload.get("counts") or (), lang=lang)

@@ -134,6 +134,7 @@ def table(
     counts: Sequence[str] = (),
     lang: str = "vi",
     digits: int = 2,
+    status: str | None = None,
 ) -> None:
     """Show a table and record its data for the runner (CSV, privacy-applied report).
 
@@ -146,9 +147,15 @@ def table(
         declared in ``config/privacy.yml``.
     lang : ``vi`` or ``en``: how numbers are written (``1.234,5`` or ``1,234.5``).
     digits : decimals shown at most (the CSV keeps full precision).
+    status : a column of status codes (``met``, ``on_track``, ``behind``…), coloured like
+        :func:`analysis.plots.status_colours`.
+
+    Headers and coded values (level, status…) are shown in ``lang`` (as in the KPI
+    workbook); the recorded data keep the frame's own names and codes.
     """
     payload = _payload("table", name, frame, label, counts, lang, digits)
-    shown = html_table(frame_of(payload), lang=lang, digits=digits, caption=label)
+    payload["status"] = status
+    shown = render_table(frame_of(payload), payload, lang=lang)
     _display({TABLE_MIME: payload, "text/html": shown, "text/plain": f"[table {name}]"})
 
 
@@ -214,19 +221,11 @@ def _year_like(column: str) -> bool:
     return bool(words) and (words[0] in {"nam", "ma", "year"} or words[-1] in {"year", "id"})
 
 
-def format_number(value: Any, *, lang: str = "vi", digits: int = 2, group: bool = True) -> str:
-    """A number as a reader of ``lang`` writes it: ``1.234,5`` (vi), ``1,234.5`` (en)."""
-    from babel.numbers import format_decimal
-
-    if isinstance(value, bool):
-        return str(value)
-    pattern = ("#,##0" if group else "0") + ("." + "#" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern, locale="vi_VN" if lang == "vi" else "en_US")
-
-
 def formatted(frame, *, lang: str = "vi", digits: int = 2):
-    """A copy of ``frame`` as text for a reader: numbers in ``lang``'s style, blanks for
-    missing, yes/no for booleans; years and ids without thousands separators."""
+    """A copy of ``frame`` as text for a reader (:func:`analysis.i18n.number`): numbers in
+    ``lang``'s style (``1.234,56`` / ``1,234.56``), columns of whole numbers without
+    decimals, years
+    and ids without a thousands separator, yes/no for booleans, a dash for missing."""
     import numbers
 
     import pandas as pd
@@ -236,23 +235,65 @@ def formatted(frame, *, lang: str = "vi", digits: int = 2):
     yes, no = i18n.label("privacy", "yes_word", lang), i18n.label("privacy", "no_word", lang)
     out = pd.DataFrame(index=frame.index)
     for column in frame.columns:
-        group = not _year_like(str(column))
+        plain = _year_like(str(column))
+        found = [
+            v
+            for v in frame[column].tolist()
+            if isinstance(v, numbers.Number) and not isinstance(v, bool) and not pd.isna(v)
+        ]
+        whole = bool(found) and all(float(v).is_integer() for v in found)  # counts
 
-        def cell(value, group=group):
+        def cell(value, plain=plain, whole=whole):
             if value is None or (not isinstance(value, str) and pd.isna(value)):
-                return ""
+                return i18n.MISSING
             if isinstance(value, bool):
                 return yes if value else no
+            if isinstance(value, numbers.Integral) or (whole and isinstance(value, numbers.Number)):
+                return str(int(value)) if plain else i18n.integer(value, lang)
             if isinstance(value, numbers.Number):
-                return format_number(value, lang=lang, digits=digits, group=group)
+                if plain and float(value).is_integer():
+                    return str(int(value))
+                return i18n.number(value, lang, digits)
             return str(value)
 
         out[column] = [cell(v) for v in frame[column].tolist()]
     return out
 
 
-def html_table(frame, *, lang: str = "vi", digits: int = 2, caption: str = "", notes=()) -> str:
-    """Escaped HTML of a table for a reader: numbers right-aligned, ``notes`` under it."""
+def render_table(frame, payload: dict[str, Any], *, lang: str = "vi", notes=()) -> str:
+    """A recorded table as a reader sees it: headers and codes in ``lang``, status colours,
+    numbers formatted, ``notes`` (footnotes) under it."""
+    from analysis import export, plots
+
+    colours = None
+    status = payload.get("status")
+    if status and status in frame.columns:
+        colours = [plots.PALETTE.get(str(code)) for code in frame[status]]
+        status = export.localise(frame[[status]].head(0), lang).columns[0]
+    shown = export.localise(frame, lang)
+    return html_table(
+        shown,
+        lang=lang,
+        digits=int(payload.get("digits", 2)),
+        caption=payload.get("label", ""),
+        notes=notes,
+        colour_column=status if colours else None,
+        colours=colours,
+    )
+
+
+def html_table(
+    frame,
+    *,
+    lang: str = "vi",
+    digits: int = 2,
+    caption: str = "",
+    notes=(),
+    colour_column: str | None = None,
+    colours: list[str | None] | None = None,
+) -> str:
+    """Escaped HTML of a table for a reader: numbers right-aligned, ``notes`` under it,
+    cells of ``colour_column`` painted with ``colours`` (one per row, None for none)."""
     text = formatted(frame, lang=lang, digits=digits)
     numeric = [
         bool(frame[c].map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).any())
@@ -260,13 +301,18 @@ def html_table(frame, *, lang: str = "vi", digits: int = 2, caption: str = "", n
     ]
     esc = html.escape
     head = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
+    painted = list(frame.columns).index(colour_column) if colour_column is not None else -1
     rows = []
-    for values in text.itertuples(index=False):
-        cells = "".join(
-            f'<td style="text-align:right">{esc(v)}</td>' if num else f"<td>{esc(v)}</td>"
-            for v, num in zip(values, numeric, strict=True)
-        )
-        rows.append(f"<tr>{cells}</tr>")
+    for r, values in enumerate(text.itertuples(index=False)):
+        cells = []
+        for c, (v, num) in enumerate(zip(values, numeric, strict=True)):
+            style = "text-align:right" if num else "text-align:left"
+            if c == painted and colours and colours[r]:
+                style += f";background-color:{colours[r]};color:white;font-weight:bold"
+            cells.append(
+                f'<td style="{style.strip(";")}">{esc(v)}</td>' if style else f"<td>{esc(v)}</td>"
+            )
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     parts = ['<div class="cds-table-wrap">']
     if caption:
         parts.append(f'<p class="cds-caption"><b>{esc(caption)}</b></p>')

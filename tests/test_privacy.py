@@ -1,0 +1,562 @@
+"""Privacy for anything shared: small cells suppressed, personal columns never shared.
+
+Three layers:
+
+* the rules and the scanner on planted tables (a pupil_name column, a cell with
+  3 pupils): the scanner fails on the raw table and passes on the applied one;
+* a tiny plan whose notebook records planted tables through ``record.table`` /
+  ``record.data`` (and shows one raw): the planted names and small cells are gone
+  from the pages without code, the CSVs and the bundle, and present in the
+  internal outputs (executed notebook, page with code) by design; internal runs
+  are marked and left out of the bundle;
+* every shared output of the default plan (the session's ``default_run``): pages
+  without code, data CSVs, figures.csv, the KPI workbook and the share bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat as nbf
+import pandas as pd
+import pytest
+import yaml
+
+from analysis import i18n, privacy, record, render, runner, share
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
+SMALL = 3  # pupils behind the planted small cell
+
+
+def planted() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "school_name": ["Trường A", "Trường B", "Trường C"],
+            "pupil_name": NAMES,
+            "pupils": [SMALL, 120, 45],
+            "mean_score": [6.25, 5.5, 7.0],
+        }
+    )
+
+
+# --------------------------------------------------------------------------
+# The rules and the scanner
+
+
+def test_rules_load_with_both_languages():
+    rules = privacy.load_rules()
+    assert rules.k >= 2
+    for name, labels in rules.personal.items():
+        assert labels, name
+    raw = yaml.safe_load((ROOT / "config" / "privacy.yml").read_text(encoding="utf-8"))
+    for name, labels in raw["personal"].items():
+        assert set(labels) == set(i18n.LANGUAGES), name
+    for key in ("marker", "footnote", "personal_removed", "data_link", "internal_banner"):
+        for lang in i18n.LANGUAGES:
+            assert i18n.label("privacy", key, lang).strip()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "pupil_name",
+        "Pupil name",
+        "Họ và tên học sinh",
+        "ho va ten hoc sinh",
+        "HỌ TÊN GIÁO VIÊN",
+        "teacher_id",
+        "Ngày sinh",
+        "Số điện thoại",
+        "email",
+        "Số CCCD",
+        "Mã học sinh",
+    ],
+)
+def test_personal_columns_by_name_and_label(header):
+    assert privacy.load_rules().is_personal(header)
+
+
+@pytest.mark.parametrize(
+    "header", ["Tên trường", "school_name", "Số học sinh", "unit_name", "Huyện"]
+)
+def test_other_columns_are_not_personal(header):
+    assert not privacy.load_rules().is_personal(header)
+
+
+def test_scanner_fails_on_planted_data_and_passes_once_applied():
+    raw = planted()
+    problems = privacy.scan(raw, where="planted")
+    assert any("personal column 'pupil_name'" in p for p in problems), problems
+    assert any(f"a count of {SMALL} persons" in p for p in problems), problems
+    shared = privacy.apply(raw, lang="vi")
+    assert privacy.scan(shared.frame) == []
+    frame = shared.frame
+    assert "pupil_name" not in frame.columns and shared.removed_columns == ["pupil_name"]
+    mark = privacy.marker("vi")
+    assert frame.loc[0, "pupils"] == mark and frame.loc[0, "mean_score"] == mark
+    assert frame.loc[0, "school_name"] == "Trường A"  # descriptive: stays
+    assert frame.loc[1, "pupils"] == 120 and frame.loc[1, "mean_score"] == 5.5
+    assert shared.suppressed_cells == 2 and shared.suppressed_rows == 1
+    notes = shared.notes("en")
+    assert len(notes) == 2 and privacy.marker("en") in notes[0] and "pupil_name" in notes[1]
+
+
+def test_scanner_fails_on_a_value_left_beside_a_hidden_count():
+    frame = privacy.apply(planted()).frame
+    frame.loc[0, "mean_score"] = 6.25  # a derived value put back in a suppressed row
+    problems = privacy.scan(frame)
+    assert len(problems) == 1 and "mean_score" in problems[0], problems
+
+
+def test_counts_named_by_the_notebook_and_zero_is_not_small():
+    frame = pd.DataFrame({"bin": [1, 2, 3], "treated": [0, 2, 9], "share": [0.0, 0.1, 0.9]})
+    assert privacy.scan(frame) == []  # no declared person count: nothing to judge
+    shared = privacy.apply(frame, counts=["treated"])
+    assert list(shared.frame["treated"]) == [0, privacy.marker(), 9]
+    assert shared.frame.loc[1, "share"] == privacy.marker()
+    assert shared.frame.loc[1, "bin"] == privacy.marker()  # not declared descriptive
+
+
+def _indicator_rows() -> pd.DataFrame:
+    """Districts of one level: teachers trained (persons) and schools with internet."""
+    rows = []
+    for unit, trained, teachers, schools_net in [
+        ("164", 3, 40, 2),
+        ("165", 30, 60, 3),
+        ("167", 12, 50, 4),
+        ("168", 25, 30, 1),
+    ]:
+        rows.append(
+            {
+                "indicator": "teachers_trained_cds",
+                "level": "analysis_district",
+                "unit_id": unit,
+                "year": 2025,
+                "numerator": trained,
+                "denominator": teachers,
+                "value": 100 * trained / teachers,
+                "status": "behind",
+            }
+        )
+        rows.append(
+            {
+                "indicator": "schools_with_internet",
+                "level": "analysis_district",
+                "unit_id": unit,
+                "year": 2025,
+                "numerator": schools_net,
+                "denominator": 5,
+                "value": 100 * schools_net / 5,
+                "status": "met",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_indicator_rows_and_complementary_suppression():
+    table = _indicator_rows()
+    assert len(privacy.scan(table)) == 1  # 3 trained teachers in 164
+    shared = privacy.apply(table)
+    frame, mark = shared.frame, privacy.marker()
+    trained = frame[frame["indicator"] == "teachers_trained_cds"].set_index("unit_id")
+    # 164: 3 of 40 hidden with its share; 40 teachers stay (they do not give 3 back)
+    assert trained.loc["164", "numerator"] == mark and trained.loc["164", "value"] == mark
+    assert trained.loc["164", "denominator"] == 40
+    # complementary: the district with the next smallest hidden count (167: 12 trained)
+    # too, or 3 = province total − the other districts
+    assert trained.loc["167", "numerator"] == mark and trained.loc["167", "value"] == mark
+    assert trained.loc["165", "numerator"] == 30 and trained.loc["168", "numerator"] == 25
+    # schools are not persons: 1 school with internet is published
+    internet = frame[frame["indicator"] == "schools_with_internet"]
+    assert (internet["numerator"] != mark).all() and (internet["value"] != mark).all()
+    assert privacy.scan(frame) == []
+    # the same table localised (as in a CSV or a report) is recognised by its labels
+    from analysis import export
+
+    assert privacy.scan(export.localise(table, "vi"))
+    assert privacy.scan(export.localise(frame, "en")) == []
+
+
+def test_change_of_the_year_after_a_hidden_row_is_hidden():
+    rows = pd.DataFrame(
+        {
+            "indicator": "teachers_trained_cds",
+            "level": "school",
+            "unit_id": "19164001",
+            "year": [2023, 2024, 2025, 2026],
+            "numerator": [4, 12, 14, 15],
+            "denominator": [20, 20, 20, 20],
+            "value": [20.0, 60.0, 70.0, 75.0],
+            "change": [None, 40.0, 10.0, 5.0],
+            "projected": [None, 90.0, 80.0, 78.0],
+        }
+    )
+    frame = privacy.apply(rows).frame.set_index("year")
+    mark = privacy.marker()
+    assert frame.loc[2023, "value"] == mark
+    assert frame.loc[2024, "change"] == mark  # 60 − 40 would give 20 back
+    assert frame.loc[2024, "projected"] == mark and frame.loc[2025, "projected"] == mark
+    assert frame.loc[2025, "change"] == 10.0 and frame.loc[2026, "projected"] == 78.0
+    assert frame.loc[2024, "value"] == 60.0
+
+
+def test_long_tables_lose_the_values_of_personal_columns():
+    rejects = pd.DataFrame(
+        {"column": ["pupil_name", "enrolment"], "value": ["Nguyễn Văn An", "abc"], "rule": "x"}
+    )
+    shared = privacy.apply(rejects)
+    assert list(shared.frame["value"]) == [privacy.marker(), "abc"]
+    assert shared.redacted_values == 1
+
+
+def test_html_tables_are_read_as_the_reader_sees_them():
+    table = record.html_table(
+        pd.DataFrame({"Số học sinh": [1200, SMALL], "Điểm": [6.5, 7.25]}), lang="vi"
+    )
+    problems = privacy.scan_html(table, lang="vi")
+    assert len(problems) == 1 and f"a count of {SMALL} persons" in problems[0], problems
+    english = record.html_table(pd.DataFrame({"Teachers": [1200.0, 7.0]}), lang="en")
+    assert privacy.scan_html(english, lang="en") == []  # 1,200 read as 1200, not 1.2
+
+
+def test_figures_named_after_personal_columns_or_small_counts():
+    figures = pd.DataFrame(
+        {
+            "run": "r",
+            "notebook": "n",
+            "name": ["pupil_name", "teachers", "completeness_pct"],
+            "value": ["Nguyễn Văn An", "3", "97.2"],
+            "label": "",
+            "unit": "",
+        }
+    )
+    shared = privacy.public_figures(figures)
+    assert list(shared["name"]) == ["teachers", "completeness_pct"]
+    assert list(shared["value"]) == [privacy.marker(), "97.2"]
+
+
+# --------------------------------------------------------------------------
+# A tiny plan with planted data
+
+
+PLANTED_SOURCE = f"""import pandas as pd
+import matplotlib.pyplot as plt
+from IPython.display import display
+from analysis import record
+frame = pd.DataFrame({planted().to_dict(orient="list")!r})
+record.table("planted", frame, label="Planted table", lang=lang)
+fig, ax = plt.subplots()
+ax.bar(frame["school_name"], frame["mean_score"])
+record.data("planted_figure", frame)
+display(frame)  # a table shown without record.table: kept out of shared pages
+if show_names:
+    record.internal("names pupils", lang=lang)
+"""
+
+
+def _planted_notebook(path: Path) -> Path:
+    nb = nbf.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "cds-workbench", "display_name": "x", "language": "python"}
+    params = nbf.v4.new_code_cell('lang = "vi"\nshow_names = False')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbf.v4.new_code_cell(PLANTED_SOURCE)]
+    nbf.write(nb, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def planted_plan(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("planted")
+    _planted_notebook(folder / "planted.ipynb")
+    plan = folder / "planted.yml"
+    runs = [
+        {"id": "public", "notebook": "planted.ipynb"},
+        {"id": "named", "notebook": "planted.ipynb", "parameters": {"show_names": True}},
+        {"id": "marked", "notebook": "planted.ipynb", "internal": True},
+    ]
+    plan.write_text(
+        yaml.safe_dump({"name": "planted", "dataset": "maschools", "lang": "en", "runs": runs}),
+        encoding="utf-8",
+    )
+    out = folder / "out"
+    manifest = runner.run_plan(runner.load_plan(plan), out_dir=out, jobs=2)
+    return plan, out, {r["id"]: r for r in manifest["runs"]}
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_planted_data_leaves_shared_pages_and_csvs(planted_plan):
+    _, out, runs = planted_plan
+    assert {r["status"] for r in runs.values()} == {"succeeded"}, runs
+    page = _text(out / "html" / "public.report.html")
+    for name in NAMES:
+        assert name not in page
+    assert "pupil_name" in page  # only in the footnote naming what was left out
+    assert privacy.html_tables(page) and privacy.scan_html(page, lang="en") == []
+    assert privacy.marker("en") in page and privacy.footnote("en") in page
+    assert i18n.text("privacy", "table_hidden", "en", columns="pupil_name") in page
+    # a CSV link under the table and under the figure, each resolving
+    hrefs = re.findall(r'href="(\.\./data/[^"]+\.csv)"', page)
+    assert hrefs == ["../data/public/planted.csv", "../data/public/planted_figure.csv"]
+    for href in hrefs:
+        assert (out / "html" / href).resolve().is_file()
+    assert page.index("<img") < page.index("planted_figure.csv")  # the link under its figure
+    for name in ("planted", "planted_figure"):
+        csv = out / "data" / "public" / f"{name}.csv"
+        assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads Vietnamese
+        frame = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        assert "pupil_name" not in frame.columns
+        assert privacy.scan_csv(csv) == []
+        assert frame.iloc[0].tolist() == ["Trường A", privacy.marker("en"), privacy.marker("en")]
+        assert not any(name in csv.read_text(encoding="utf-8-sig") for name in NAMES)
+    table = runs["public"]["tables"][0]
+    assert table["suppressed_cells"] == 2 and table["removed_columns"] == ["pupil_name"]
+
+
+@pytest.mark.slow
+def test_internal_outputs_keep_the_data_and_say_so(planted_plan):
+    _, out, runs = planted_plan
+    # by design: the executed notebook and the page with code are the researchers' copies
+    code = _text(out / "html" / "public.code.html")
+    assert all(name in code for name in NAMES)
+    assert i18n.label("privacy", "internal_code", "en") in code
+    assert NAMES[0] in _text(out / "notebooks" / "public.ipynb")
+    # the payload (full data) never reaches a page
+    assert record.TABLE_MIME not in code and record.DATA_MIME not in code
+    assert runs["public"]["internal"] is False
+    assert runs["named"]["internal"] and runs["named"]["internal_reasons"] == ["names pupils"]
+    assert runs["marked"]["internal"] and runs["marked"]["internal_reasons"] == [
+        runner.PLAN_INTERNAL
+    ]
+    banner = i18n.label("privacy", "internal_banner", "en")
+    for run_id in ("named", "marked"):
+        assert banner in _text(out / "html" / f"{run_id}.report.html")
+    assert banner not in _text(out / "html" / "public.report.html")
+    index = _text(out / "index.html")
+    mark = i18n.label("index", "internal", "en")
+    rows = {
+        m.group(1): m.group(0)
+        for m in re.finditer(r'<tr [^>]*data-run="([^"]+)".*?</tr>', index, re.S)
+    }
+    assert mark in rows["named"] and 'data-internal="true"' in rows["marked"]
+    assert 'data-internal="true"' not in rows["public"]
+
+
+def _links(page: str) -> list[str]:
+    return [h for h in re.findall(r'(?:href|src)="([^"#]+)"', page) if not h.startswith("data:")]
+
+
+def _check_bundle(path: Path, plan_name: str) -> dict[str, bytes]:
+    """Every file of the bundle, after checking its links resolve inside it and the scan."""
+    with zipfile.ZipFile(path) as bundle:
+        files = {i.filename: bundle.read(i) for i in bundle.infolist()}
+    assert all(name.startswith(f"{plan_name}/") for name in files)
+    for name, content in files.items():
+        if name.endswith(".html"):
+            for link in _links(content.decode("utf-8")):
+                target = (Path(name).parent / link).as_posix()
+                parts: list[str] = []
+                for part in target.split("/"):
+                    if part == "..":
+                        parts.pop()
+                    elif part not in ("", "."):
+                        parts.append(part)
+                assert "/".join(parts) in files, (name, link)
+    assert not any(name.endswith((".code.html", ".ipynb", "manifest.json")) for name in files)
+    assert share.scan_zip(path) == []
+    return files
+
+
+@pytest.mark.slow
+def test_share_leaves_internal_runs_out(planted_plan, tmp_path):
+    plan, out, _ = planted_plan
+    dest = tmp_path / "bundle.zip"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "share",
+            str(plan),
+            "--out",
+            str(out),
+            "--zip",
+            str(dest),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert str(dest) in done.stdout.replace("\n", "")
+    assert "named: internal" in done.stdout and "marked: internal" in done.stdout
+    files = _check_bundle(dest, "planted")
+    assert "planted/html/public.report.html" in files
+    assert not any("/named" in n or "/marked" in n for n in files)
+    index = files["planted/index.html"].decode("utf-8")
+    assert "named" not in index and "marked" not in index and "manifest.json" not in index
+    for content in files.values():
+        assert not any(name.encode() in content for name in NAMES)
+    figures = pd.read_csv(pd.io.common.BytesIO(files["planted/figures.csv"]))
+    assert set(figures["run"]) <= {"public"}
+
+
+def test_share_refuses_a_plan_that_has_not_run(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", "share", "default", "--out", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "has not been run" in done.stderr and "workbench run default" in done.stderr
+
+
+def test_share_refuses_a_bundle_that_breaks_the_rules(tmp_path):
+    out = tmp_path / "p"
+    (out / "html").mkdir(parents=True)
+    page = record.html_table(planted(), lang="vi")  # a raw table slipped into a page
+    (out / "html" / "r.report.html").write_text(page, encoding="utf-8")
+    (out / "notebooks").mkdir()
+    manifest = {
+        "plan": "p",
+        "title": "p",
+        "lang": "vi",
+        "dataset": "x",
+        "created": "now",
+        "code_version": "v",
+        "runs": [
+            {
+                "id": "r",
+                "notebook": "r.ipynb",
+                "status": "succeeded",
+                "output": "notebooks/r.ipynb",
+                "parameters": {},
+                "duration": 1.0,
+                "tables": [],
+            }
+        ],
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(share.ShareRefused) as refused:
+        share.build(out, dest=tmp_path / "b.zip")
+    assert any("pupil_name" in p for p in refused.value.problems)
+    assert not (tmp_path / "b.zip").exists()
+
+
+@pytest.mark.slow
+def test_payloads_come_back_from_a_remote_run(tmp_path):
+    """The Dask path: the executed notebook returns as bytes, the client publishes its data."""
+    notebook = _planted_notebook(tmp_path / "planted.ipynb")
+    out = tmp_path / "out"
+    job = {
+        "notebook": str(notebook),
+        "notebook_bytes": notebook.read_bytes(),
+        "output": str(out / "notebooks" / "remote.ipynb"),
+        "parameters": {"lang": "vi", "show_names": True},
+        "cell_timeout": 300,
+        "start_timeout": 120,
+        "run_timeout": 600,
+        "shared_cache": str(out / ".cache" / "shared"),
+    }
+    outcome = runner._remote(job)  # the task body, outside a worker
+    assert outcome["status"] == "succeeded", outcome.get("error")
+    executed = out / "notebooks" / "remote.ipynb"
+    executed.parent.mkdir(parents=True)
+    executed.write_bytes(outcome["notebook_bytes"])
+    run = runner.Run("remote", notebook, job["parameters"], "test")
+    tables, declared = runner.publish_data(out, run, executed, "vi")
+    assert [t["file"] for t in tables] == [
+        "data/remote/planted.csv",
+        "data/remote/planted_figure.csv",
+    ]
+    assert declared == ["names pupils"]
+    assert privacy.scan_csv(out / "data" / "remote" / "planted.csv") == []
+
+
+# --------------------------------------------------------------------------
+# The default plan: every shared output
+
+
+@pytest.fixture(scope="module")
+def default_reports(default_run):
+    out, done = default_run
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return out, render.load_manifest(out)
+
+
+@pytest.mark.slow
+def test_default_plan_pages_without_code_pass_the_scan(default_reports):
+    out, manifest = default_reports
+    pages = sorted((out / "html").glob("*.report.html"))
+    assert len(pages) == len(manifest["runs"])
+    scanned_tables = 0
+    for page in pages:
+        text = _text(page)
+        scanned_tables += len(privacy.html_tables(text))
+        assert privacy.scan_html(text, where=page.name, lang=manifest["lang"]) == []
+        for link in _links(text):
+            assert (page.parent / link).resolve().is_file(), (page.name, link)
+    assert scanned_tables > 10  # the scan saw the tables
+
+
+@pytest.mark.slow
+def test_default_plan_tables_have_their_csv(default_reports):
+    out, manifest = default_reports
+    for run in manifest["runs"]:
+        page = _text(out / "html" / f"{runner.safe_name(run['id'])}.report.html")
+        links = re.findall(r'href="\.\./data/[^"]+\.csv"', page)
+        assert len(links) == len(run["tables"]) > 0, run["id"]
+        for table in run["tables"]:
+            csv = out / table["file"]
+            assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
+            assert privacy.scan_csv(csv) == [], csv
+    figures = pd.read_csv(out / "figures.csv", dtype=str, keep_default_na=False)
+    assert privacy.scan(figures, where="figures.csv", parse=privacy.parse_plain) == []
+    assert not figures["name"].map(privacy.load_rules().is_personal).any()
+
+
+@pytest.mark.slow
+def test_default_plan_kpi_workbook_is_linked_and_passes(default_reports):
+    out, manifest = default_reports
+    name = manifest["kpi_workbook"]
+    assert name == f"kpi_{manifest['lang']}.xlsx", manifest.get("kpi_error")
+    assert privacy.scan_workbook(out / name) == []
+    assert f'href="{name}"' in _text(out / "index.html")
+
+
+@pytest.mark.slow
+def test_default_plan_index_filters_by_notebook_district_and_status(default_reports):
+    out, manifest = default_reports
+    index = _text(out / "index.html")
+    for what in ("notebook", "district", "status"):
+        assert f'<select data-filter="{what}">' in index
+    briefs = [r for r in manifest["runs"] if "unit" in r["parameters"]]
+    assert briefs
+    names = render.unit_names(manifest)
+    for run in briefs:
+        assert f'data-district="{names[str(run["parameters"]["unit"])]}"' in index
+    assert "innerHTML" not in index and "<script src" not in index
+
+
+@pytest.mark.slow
+def test_default_plan_share_bundle(default_reports, tmp_path):
+    out, manifest = default_reports
+    bundle = share.build(out, dest=tmp_path / "default.zip")
+    files = _check_bundle(bundle.path, manifest["plan"])
+    shared = [r for r in manifest["runs"] if not r.get("internal") and r["status"] != "failed"]
+    pages = [n for n in files if n.endswith(".report.html")]
+    assert len(pages) == len(shared)
+    assert f"{manifest['plan']}/{manifest['kpi_workbook']}" in files
+    assert sum(n.endswith(".csv") for n in files) == 1 + sum(len(r["tables"]) for r in shared)
