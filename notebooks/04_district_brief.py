@@ -26,7 +26,9 @@ processed = None  # folder of processed tables (default data/processed)
 # %%
 from pathlib import Path
 
-from IPython.display import Markdown, display
+import pandas as pd
+
+from IPython.display import HTML, Markdown, display
 
 from analysis import brief, datasets, i18n, indicators, maturity, plots, quality, record, render
 
@@ -47,6 +49,9 @@ else:
     display(Markdown("## " + i18n.text("brief", "title", lang, unit=render.escape_markdown(name), school_year=f"{year - 1}-{year}")))
     if spec.synthetic:
         display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
+    table = brief.headline_table(values, unit=str(unit), year=year, lang=lang)
+    codes = table.attrs["status_codes"]
+    display(HTML(brief.status_summary(codes, lang=lang)))
     record.figure("unit", str(unit))
     record.figure("unit_name", name)
 
@@ -59,22 +64,29 @@ if applicable:
 # %%
 if applicable:
     display(Markdown("### " + i18n.label("brief", "headline", lang)))
-    table = brief.headline_table(values, unit=str(unit), year=year, lang=lang)
-    display(plots.status_colours(table, table.attrs["status_codes"], i18n.label("columns", "status", lang)))
-    codes = table.attrs["status_codes"]
+    display(plots.status_colours(table, codes, i18n.label("columns", "status", lang)))
+    record.data("headline", table.attrs["data"], label=i18n.label("brief", "headline", lang))
     for status in ("met", "on_track", "behind"):
         record.figure(f"headline_{status}", sum(c == status for c in codes))
 
 # %%
 if applicable:
+    display(Markdown("### " + i18n.label("brief", "trend_heading", lang)))
+    display(Markdown(render.escape_markdown(brief.trend_sentence(values, unit=str(unit), indicator=focus, year=year, lang=lang))))
     province_id = values[values["level"] == brief.PROVINCE]["unit_id"].iloc[0]
-    plots.trend(values, indicator=focus, units=[(brief.LEVEL, str(unit)), (brief.PROVINCE, province_id)], lang=lang)
+    shown = [(brief.LEVEL, str(unit)), (brief.PROVINCE, province_id)]
+    plots.trend(values, indicator=focus, units=shown, lang=lang)
+    record.data("trend", brief.rows(values, indicator=focus, units=shown))
     plots.district_comparison(values, indicator=focus, year=year, highlight=str(unit), lang=lang)
+    record.data("district_comparison", brief.rows(values, indicator=focus, level=brief.LEVEL, year=year))
     rank = mine[(mine["indicator"] == focus) & (mine["year"] == year)]["rank"]
     record.figure("rank_teachers_trained", int(rank.iloc[0]) if len(rank) and rank.notna().all() else None)
 
 # %%
 if applicable:
     display(Markdown("### " + i18n.label("brief", "maturity", lang)))
+    display(Markdown(i18n.label("brief", "maturity_intro", lang)))
     dist = parts["maturity"]
-    plots.maturity_levels(dist[dist["unit_id"] == str(unit)], year=year, lang=lang)
+    compared = pd.concat([dist[dist["unit_id"] == str(unit)], parts["province_maturity"]])
+    plots.maturity_levels(compared, year=year, lang=lang)
+    record.data("maturity", compared)
