@@ -279,7 +279,7 @@ def _text(outputs: list[dict]) -> str:
 # --------------------------------------------------------------------------
 
 
-def test_make_lab_serves_jupyterlab_on_the_project_kernel(lab):
+def test_make_lab_serves_jupyterlab_on_the_project_kernel(lab, small_province):
     specs = lab.ok("GET", "/api/kernelspecs")
     assert specs["default"] == analysis.KERNEL_NAME
     assert analysis.KERNEL_NAME in specs["kernelspecs"]
@@ -300,12 +300,17 @@ def test_make_lab_serves_jupyterlab_on_the_project_kernel(lab):
         channels = Kernel(lab, kernel["id"])
         try:
             channels.wait_ready()
-            code = "import sys, analysis\nprint(sys.prefix)\nprint(analysis.__file__)"
+            code = (
+                "import sys, analysis\nfrom analysis import paths\n"
+                "print(sys.prefix, analysis.__file__, paths.processed_dir(), sep='\\n')"
+            )
             reply, outputs = channels.execute(code)
             assert _problem(reply, outputs) is None, outputs
-            prefix, module = _text(outputs).split()[:2]
+            prefix, module, processed = [x for x in _text(outputs).splitlines() if x][:3]
             assert Path(prefix) == Path(sys.prefix)
             assert Path(module).resolve() == Path(analysis.__file__).resolve()
+            # the notebooks' default data: the small province, inherited from the server
+            assert Path(processed) == small_province.resolve()
             # what counts as a failed cell: an error, or a traceback printed to stderr
             for code in (
                 "1 / 0",
