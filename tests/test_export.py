@@ -102,3 +102,23 @@ def test_cli_indicators(realistic_ingested, tmp_path):
     )
     assert missing.returncode == 2 and "make run" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_public_workbook_applies_the_privacy_rules(kpi, tmp_path):
+    from analysis import indicators, privacy
+
+    data, _, written = kpi
+    # the school rows hold small teacher counts: the rules have something to do
+    assert privacy.scan(indicators.compute(data.data, levels=("school",)))
+    tables = export.kpi_tables(data, lang="vi", public=True)
+    path = export.write_workbook(data, tables, tmp_path / "kpi_vi.xlsx", lang="vi", public=True)
+    assert privacy.scan_workbook(path) == []
+    marker = privacy.marker("vi")
+    hidden = tables["school"] == marker
+    assert hidden.any().any()
+    full = written["tables"]["school"]
+    assert full.where(hidden).notna().any().any()  # a value the analysts' workbook shows
+    book = load_workbook(path, read_only=True)
+    readme = [r for r in book[book.sheetnames[0]].iter_rows(values_only=True)]
+    assert any(privacy.footnote("vi") == r[1] for r in readme)
+    book.close()

@@ -206,6 +206,22 @@ def test_change_of_the_year_after_a_hidden_row_is_hidden():
     assert frame.loc[2024, "value"] == 60.0
 
 
+def test_indicator_names_head_values_not_counts():
+    """Wide tables keyed by indicator name (the KPI school sheet, typology profiles) hold
+    shares and ratios, even where a name reads like a count's label."""
+    from analysis import indicators
+
+    names = {i.id: i.name for i in indicators.load_indicators()}
+    for lang in i18n.LANGUAGES:
+        frame = pd.DataFrame(
+            {
+                names["teachers_online_account"][lang]: [3.2, 80.0],
+                names["pupils_digital_records"][lang]: [2.0, 90.0],
+            }
+        )
+        assert privacy.scan(frame) == [] and privacy.apply(frame).suppressed_cells == 0
+
+
 def test_long_tables_lose_the_values_of_personal_columns():
     rejects = pd.DataFrame(
         {"column": ["pupil_name", "enrolment"], "value": ["Nguyễn Văn An", "abc"], "rule": "x"}

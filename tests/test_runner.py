@@ -128,3 +128,24 @@ def test_manifest_records_inputs_versions_and_times(plan_dir, tmp_path):
     assert any(i["path"].endswith("maschools.yml") for i in run["inputs"])
     saved = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
     assert saved["runs"][0]["status"] == "succeeded"
+
+
+def test_a_run_is_marked_internal_in_the_plan(plan_dir):
+    path = _plan(
+        plan_dir,
+        [
+            {"id": "a", "notebook": "ok.ipynb", "internal": True},
+            {"id": "g", "notebook": "ok.ipynb", "internal": True, "grid": {"value": [1, 2]}},
+            {"id": "b", "notebook": "ok.ipynb"},
+        ],
+    )
+    plan = runner.load_plan(path)
+    assert [(r.id, r.internal) for r in plan.runs] == [
+        ("a", True),
+        ("g[value=1]", True),
+        ("g[value=2]", True),
+        ("b", False),
+    ]
+    bad = _plan(plan_dir, [{"id": "a", "notebook": "ok.ipynb", "internal": "yes"}], "t3")
+    with pytest.raises(runner.PlanError, match=r"runs\[0\] \(a\): 'internal' is true or false"):
+        runner.load_plan(bad)

@@ -33,7 +33,8 @@ its value, like the ingest rejects), the value of a row naming a personal column
 is replaced by the marker.
 
 *Person counts* — the cells of a column declared under ``person_counts`` (by
-name or label, or passed as ``counts=`` by the notebook), and in an indicator
+name or label, or passed as ``counts=`` by the notebook; a header that is an
+indicator's name heads that indicator's values, not a count), and in an indicator
 table (an ``indicator`` id or indicator ``name`` column with ``numerator`` and
 ``denominator``) the numerator (denominator) of rows whose indicator's
 expression in ``config/indicators.yml`` names a person-count column.
@@ -188,6 +189,14 @@ def _load(path: str, stamp: float) -> Rules:
             count_keys |= {header_key(label) for label in labels}
     for key in personal_keys:
         count_keys.discard(key)
+    # an indicator's name heads a column of its values (a share, a ratio), never a count,
+    # even where it reads like a count column's label ("Teachers with an online-training
+    # account" is both): wide tables keyed by indicator name are not person counts
+    from analysis import indicators
+
+    for ind in indicators.load_indicators():
+        for name in ind.name.values():
+            count_keys.discard(header_key(name))
     return Rules(
         k=k,
         person_counts=counts,

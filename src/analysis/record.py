@@ -111,7 +111,9 @@ def _payload(kind: str, name: str, frame, label: str, counts, lang: str, digits:
         "counts": [str(c) for c in counts],
         "lang": lang,
         "digits": int(digits),
-        "frame": json.loads(flat.to_json(orient="table", index=False, date_format="iso")),
+        "frame": json.loads(
+            flat.to_json(orient="table", index=False, date_format="iso", double_precision=15)
+        ),
     }
 
 
