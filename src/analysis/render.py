@@ -123,12 +123,8 @@ def prepare(nb, *, run_id: str, lang: str, with_code: bool, internal: bool):
                     shown = str(data.get("text/html", "")) + link
                 else:
                     shared = privacy.shared_table(payload, lang=lang)
-                    shown = record.html_table(
-                        shared.frame,
-                        lang=lang,
-                        digits=int(payload.get("digits", 2)),
-                        caption=payload.get("label", ""),
-                        notes=shared.notes(lang),
+                    shown = record.render_table(
+                        shared.frame, payload, lang=lang, notes=shared.notes(lang)
                     )
                     shown += link
                 output["data"] = {"text/html": shown, "text/plain": ""}

@@ -811,7 +811,7 @@ def publish_data(
     """Write each table a notebook recorded (``record.table``/``record.data``) to
     ``data/<run>/<name>.csv`` with the privacy rules applied (UTF-8 with a BOM, so Excel
     reads Vietnamese); returns what was written and the notebook's internal reasons."""
-    from analysis import privacy, record
+    from analysis import export, privacy, record
 
     folder = _inside(out_dir, data_dir(out_dir, run.id), run.entry)
     if not notebook.is_file():
@@ -823,7 +823,7 @@ def publish_data(
     for payload in payloads:
         shared = privacy.shared_table(payload, lang=lang)
         target = _inside(out_dir, folder / f"{payload['file']}.csv", run.entry)
-        text = shared.frame.to_csv(index=False, lineterminator="\r\n")
+        text = export.localise(shared.frame, lang).to_csv(index=False, lineterminator="\r\n")
         _atomic_write(target, text.encode("utf-8-sig"))
         keep.add(target.name)
         written.append(
