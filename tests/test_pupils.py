@@ -314,3 +314,183 @@ def test_a_new_ingest_keeps_the_pupil_views(tmp_path):
     with duckdb.connect(str(out / ingest.DUCKDB_FILE)) as con:
         assert con.execute("select count(*) from pupil_outcomes").fetchone()[0] == 1
         assert con.execute("select count(*) from panel_pupil_outcomes").fetchone()[0] > 0
+
+
+# --------------------------------------------------------------------------
+# The one-pass aggregation against numpy on a small planted table
+
+BAD_PARQUET_ROWS = {6: "school_id_missing", 19: "score_out_of_range", 32: "pass_flag_unknown"}
+
+
+def _planted_pupils() -> pd.DataFrame:
+    """Schools × years × two subjects with what a fast path could get wrong.
+
+    Ties (scores on a 0.5 grid), a cell of one record (no sd), a school-year
+    with one subject, pupils who sat only one subject, and a pupil with two
+    records in the same subject (distinct pupils < records).
+    """
+    rng = np.random.default_rng(2025)
+    rows = []
+    pupil = 0
+    for school in ("A01", "B02", "C03"):
+        for year in (2024, 2025):
+            size = {"A01": 40, "B02": 7, "C03": 1}[school]
+            subjects = ("toan", "van") if (school, year) != ("B02", 2025) else ("toan",)
+            for p in range(size):
+                pupil += 1
+                for subject in subjects:
+                    if subject == "van" and p % 5 == 4:
+                        continue  # sat only one subject
+                    score = float(np.clip(np.round(rng.normal(6, 2) * 2) / 2, 0, 10))
+                    rows.append((school, year, subject, pupil, score))
+            if (school, year) == ("A01", 2025):
+                rows.append(
+                    (school, year, "toan", pupil, 3.0)
+                )  # the same pupil again, same subject
+    frame = pd.DataFrame(rows, columns=["school_id", "year", "subject", "pupil_id", "score"])
+    frame["year"] = frame["year"].astype("int16")
+    frame["score"] = frame["score"].astype("float32")
+    frame["passed"] = (frame["score"] >= 5).astype("int8")
+    return frame
+
+
+def _expected(good: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    good = good.assign(score=good["score"].astype("float64"))
+    grouped = good.groupby(keys)
+    out = grouped.agg(
+        pupil_records=("score", "size"),
+        pupil_count=("pupil_id", "nunique"),
+        pupil_mean_score=("score", "mean"),
+        pupil_score_sd=("score", "std"),
+        pupil_pass_rate=("passed", "mean"),
+        pupil_below_threshold_share=("score", lambda s: float((s < 5).mean())),
+    )
+    for name, q in pupils.QUANTILES.items():  # numpy's default: linear interpolation
+        out[f"pupil_score_{name}"] = grouped["score"].agg(lambda s, q=q: np.quantile(s, q))
+    return out.reset_index()
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """The planted table in two Parquet files, three bad rows in the second at known rows."""
+    folder = tmp_path_factory.mktemp("planted")
+    frame = _planted_pupils()
+    first, second = frame.iloc[:100].copy(), frame.iloc[100:].reset_index(drop=True)
+    bad = second.copy()
+    bad["school_id"] = bad["school_id"].astype(object)
+    bad.loc[6, "school_id"] = None
+    bad.loc[19, "score"] = np.float32(10.5)
+    bad.loc[32, "passed"] = np.int8(9)
+    first.to_parquet(folder / "part-0.parquet", index=False)
+    bad.to_parquet(folder / "part-1.parquet", index=False)
+    good = pd.concat([first, second.drop(index=list(BAD_PARQUET_ROWS))], ignore_index=True)
+    return folder, good
+
+
+def _compare(got: pd.DataFrame, expected: pd.DataFrame, keys: list[str], columns: list[str]):
+    merged = got.merge(expected, on=keys, suffixes=("", "_np"), validate="one_to_one")
+    assert len(merged) == len(got) == len(expected)
+    for column in columns:
+        a, b = merged[column].astype(float), merged[f"{column}_np"].astype(float)
+        if column.startswith("pupil_score_p") or column == "pupil_score_median":
+            # exact quantiles: the same order statistics and interpolation as numpy.quantile,
+            # up to the rounding of one multiply-add
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, err_msg=column)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=column)
+
+
+def test_one_pass_equals_numpy_exactly(planted, tmp_path):
+    folder, good = planted
+    result = pupils.aggregate(folder, out_dir=tmp_path)
+    assert result.accounting_holds
+    assert result.input_rows == len(good) + len(BAD_PARQUET_ROWS)
+    assert result.rejected_rows == len(BAD_PARQUET_ROWS)
+    subject = pd.read_parquet(tmp_path / pupils.SUBJECT_FILE)
+    pooled = pd.read_parquet(tmp_path / pupils.OUTCOMES_FILE)
+    _compare(subject, _expected(good, ["school_id", "year", "subject"]),
+             ["school_id", "year", "subject"], pupils.OUTCOME_COLUMNS)  # fmt: skip
+    _compare(pooled, _expected(good, ["school_id", "year"]), ["school_id", "year"],
+             pupils.OUTCOME_COLUMNS)  # fmt: skip
+    # what the planted table was built to catch
+    by_subject = subject.set_index(["school_id", "year", "subject"])
+    twice = by_subject.loc[("A01", 2025, "toan")]
+    assert twice["pupil_count"] == twice["pupil_records"] - 1  # one pupil with two records
+    a01 = pooled.set_index(["school_id", "year"]).loc[("A01", 2024)]
+    assert (a01["pupil_records"], a01["pupil_count"]) == (72, 40)  # 8 pupils sat one subject
+    one = by_subject.loc[("C03", 2024, "toan")]
+    assert one["pupil_records"] == 1 and np.isnan(one["pupil_score_sd"])
+
+
+def test_fast_settings_leave_only_their_columns_empty(planted, tmp_path):
+    folder, _ = planted
+    full = pupils.aggregate(folder, out_dir=tmp_path / "full")
+    lean = pupils.aggregate(folder, out_dir=tmp_path / "lean", quantiles=False, pupil_count=False)
+    assert lean.accounting_holds
+    assert (lean.input_rows, lean.aggregated_rows, lean.rejected_rows) == (
+        full.input_rows, full.aggregated_rows, full.rejected_rows
+    )  # fmt: skip
+    empty = [
+        c for c in pupils.OUTCOME_COLUMNS if c.startswith("pupil_score_") and c != "pupil_score_sd"
+    ]
+    empty.append("pupil_count")
+    for file in (pupils.OUTCOMES_FILE, pupils.SUBJECT_FILE):
+        a = pd.read_parquet(tmp_path / "full" / file)
+        b = pd.read_parquet(tmp_path / "lean" / file)
+        assert b[empty].isna().all().all()
+        assert a[empty].notna().all().all()
+        kept = [c for c in a.columns if c not in empty]
+        pd.testing.assert_frame_equal(a[kept], b[kept], rtol=1e-12)
+    manifest = json.loads((tmp_path / "lean" / pupils.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert manifest["quantiles"] == "not computed"
+    assert manifest["pupil_count"] == "not computed"
+
+
+def test_rejects_name_their_file_and_row_parquet(planted, tmp_path):
+    folder, _ = planted
+    pupils.aggregate(folder, out_dir=tmp_path)
+    rejects = pd.read_parquet(tmp_path / pupils.REJECTS_FILE)
+    assert (rejects["source_file"] == str((folder / "part-1.parquet").resolve())).all()
+    # source_row counts from 1; the planted rows were 0-based positions
+    assert dict(zip(rejects["source_row"] - 1, rejects["reason"], strict=True)) == BAD_PARQUET_ROWS
+
+
+def test_rejects_name_their_file_and_row_csv(tmp_path):
+    """A CSV large enough for DuckDB's parallel reader: its rejects still get their rows."""
+    rows = 60_000
+    bad = {17: "score_not_number", 30_001: "school_id_missing", 59_998: "pass_flag_unknown"}
+    lines = ["Mã trường,Năm học,Môn,Điểm,Đạt"]
+    for i in range(rows):
+        school, score, flag = f"T{i % 50:02d}", f"{(i % 21) / 2:g}", "Đạt"
+        if bad.get(i) == "score_not_number":
+            score = "tám"
+        elif bad.get(i) == "school_id_missing":
+            school = ""
+        elif bad.get(i) == "pass_flag_unknown":
+            flag = "?"
+        lines.append(f"{school},2024-2025,Toán,{score},{flag}")
+    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = tmp_path / "small.csv"
+    small.write_text(CSV, encoding="utf-8")
+    result = pupils.aggregate([tmp_path / "big.csv", small], out_dir=tmp_path / "out", threads=2)
+    assert result.accounting_holds and result.input_rows == rows + 13
+    rejects = pd.read_parquet(tmp_path / "out" / pupils.REJECTS_FILE)
+    big = rejects[rejects["source_file"].str.endswith("big.csv")]
+    # the record number after the header, from 1 (a spreadsheet shows it one row lower)
+    assert dict(zip(big["source_row"] - 1, big["reason"], strict=True)) == bad
+    from_small = rejects[rejects["source_file"].str.endswith("small.csv")]
+    assert from_small["source_row"].tolist() == list(range(4, 12))
+    assert from_small.loc[from_small["source_row"] == 8, "score_raw"].tolist() == ["abc"]
+
+
+def test_cli_fast_options(tmp_path):
+    (tmp_path / "a.csv").write_text(CSV, encoding="utf-8")
+    outcome = CliRunner().invoke(
+        cli.app,
+        ["pupils", str(tmp_path / "a.csv"), "--out", str(tmp_path / "o"), "--no-quantiles",
+         "--no-pupil-count"],
+    )  # fmt: skip
+    assert outcome.exit_code == 0, outcome.output
+    out = pd.read_parquet(tmp_path / "o" / pupils.OUTCOMES_FILE)
+    assert out["pupil_score_median"].isna().all() and out["pupil_count"].isna().all()
+    assert out["pupil_mean_score"].notna().all()

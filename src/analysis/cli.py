@@ -125,6 +125,18 @@ def pupils(
     threshold: Annotated[
         float | None, typer.Option(help="Score threshold of the 'share below' (default 5)")
     ] = None,
+    quantiles: Annotated[
+        bool,
+        typer.Option(
+            help="Exact score quantiles (p10…p90); --no-quantiles is faster, leaves them empty"
+        ),
+    ] = True,
+    pupil_count: Annotated[
+        bool,
+        typer.Option(
+            help="Distinct pupils (needs a pupil id); --no-pupil-count is faster, leaves it empty"
+        ),
+    ] = True,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; spills past it")] = "3GB",
 ) -> None:
     """Aggregate pupil results to school-year outcomes (DuckDB, streaming; rejects kept)."""
@@ -141,7 +153,13 @@ def pupils(
                 )
 
             result = pupils_module.aggregate(
-                path, out_dir=out, threshold=threshold, memory_limit=memory_limit, progress=step
+                path,
+                out_dir=out,
+                threshold=threshold,
+                quantiles=quantiles,
+                pupil_count=pupil_count,
+                memory_limit=memory_limit,
+                progress=step,
             )
     except pupils_module.PupilError as exc:
         _fail("Pupil results refused:", exc)

@@ -15,7 +15,8 @@ Outputs (in the processed folder, beside the ingest tables):
 ``pupil_outcomes_subject.parquet``
     the same per school, year and subject;
 ``pupil_rejects.parquet``
-    every rejected row with its reason and the raw values, as text;
+    every rejected row with its file, its row (``source_row``, from 1), its
+    reason and the raw values, as text;
 ``pupil_manifest.json``
     inputs (with sizes), row accounting (input = aggregated + rejected),
     rejects by reason, the settings used;
@@ -68,7 +69,7 @@ OUTCOME_COLUMNS = [
     "pupil_below_threshold_share",
 ]
 QUANTILES = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
-STEPS = ("headers", "count", "aggregate", "rejects", "write", "views")
+STEPS = ("headers", "aggregate", "rejects", "write", "views")
 ALL_SUBJECTS = "*"  # the subject of a row when the input has no subject column
 
 
@@ -89,6 +90,8 @@ class PupilResult:
     subjects: list[str]
     out_dir: Path
     outputs: dict[str, str] = field(default_factory=dict)
+    quantiles: bool = True
+    pupil_count: bool = True
     seconds: float = 0.0
 
     @property
@@ -161,12 +164,14 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _reader(paths_: list[Path]) -> str:
+def _reader(paths_: list[Path], *, sequential: bool = False) -> str:
     names = "[" + ", ".join(_sql_text(p.as_posix()) for p in paths_) + "]"
     if paths_[0].suffix.lower() == ".parquet":
         return f"read_parquet({names}, filename = true)"
-    # every CSV column as text: a score typed "8,5" or a year "2024-2025" is parsed below
-    return f"read_csv({names}, header = true, all_varchar = true, filename = true)"
+    # every CSV column as text: a score typed "8,5" or a year "2024-2025" is parsed below;
+    # sequential: one thread, rows in file order (for their row numbers)
+    parallel = ", parallel = false" if sequential else ""
+    return f"read_csv({names}, header = true, all_varchar = true, filename = true{parallel})"
 
 
 def _describe(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
@@ -226,9 +231,9 @@ def _key_sql(expr: str) -> str:
     return f"trim(regexp_replace(lower({bare}), '[^a-z0-9]+', ' ', 'g'))"
 
 
-def _select_list(found: dict[str, tuple[str, str]], cfg: dict[str, Any]) -> str:
-    """Typed columns (``school_id``, ``year``, …) and the raw text of each, for one file group."""
-    parts = ["filename AS source_file"]
+def _select_list(found: dict[str, tuple[str, str]], cfg: dict[str, Any], row_number: str) -> str:
+    """The raw columns (``raw_school_id``, …), the file and the row number, for one file group."""
+    parts = ["filename AS source_file", f"{row_number} AS source_row"]
     for canonical in cfg["columns"]:
         if canonical not in found:
             parts.append(f"NULL::VARCHAR AS raw_{canonical}")
@@ -275,7 +280,12 @@ def _typed(found: dict[str, tuple[str, str]], cfg: dict[str, Any]) -> str:
         no = ", ".join(_sql_text(text.header_key(w)) for w in cfg["pass_values"][False])
         key = _key_sql("CAST(raw_passed AS VARCHAR)")
         passed = f"CASE WHEN {key} IN ({yes}) THEN TRUE WHEN {key} IN ({no}) THEN FALSE END"
-    pupil = "NULLIF(trim(CAST(raw_pupil_id AS VARCHAR)), '')" if "pupil_id" in found else "NULL"
+    if "pupil_id" not in found:
+        pupil = "NULL"
+    elif _is(types["pupil_id"], _INTEGER):
+        pupil = "raw_pupil_id"  # no text cast in the hot path: integers are distinct as numbers
+    else:
+        pupil = "NULLIF(trim(CAST(raw_pupil_id AS VARCHAR)), '')"
     return (
         f"{school} AS school_id, {year} AS year, {subject} AS subject, {score} AS score, "
         f"{passed} AS passed, {pupil} AS pupil_id"
@@ -283,31 +293,52 @@ def _typed(found: dict[str, tuple[str, str]], cfg: dict[str, Any]) -> str:
 
 
 def _reason(cfg: dict[str, Any], has_subject: bool) -> str:
+    """The reject reason of a row as a small integer (1 + its place in ``REASONS``), else NULL."""
+    code = {reason: i + 1 for i, reason in enumerate(REASONS)}
     low, high = float(cfg["score"]["min"]), float(cfg["score"]["max"])
     raw_score_blank = "NULLIF(trim(CAST(raw_score AS VARCHAR)), '') IS NULL"
     cases = [
-        "WHEN school_id IS NULL THEN 'school_id_missing'",
-        "WHEN year IS NULL THEN 'year_invalid'",
+        f"WHEN school_id IS NULL THEN {code['school_id_missing']}",
+        f"WHEN year IS NULL THEN {code['year_invalid']}",
     ]
     if has_subject:
-        cases.append("WHEN subject IS NULL THEN 'subject_missing'")
+        cases.append(f"WHEN subject IS NULL THEN {code['subject_missing']}")
     cases += [
-        f"WHEN score IS NULL AND {raw_score_blank} THEN 'score_missing'",
-        "WHEN score IS NULL THEN 'score_not_number'",
-        f"WHEN score < {low!r} OR score > {high!r} THEN 'score_out_of_range'",
-        "WHEN passed IS NULL THEN 'pass_flag_unknown'",
+        f"WHEN score IS NULL AND {raw_score_blank} THEN {code['score_missing']}",
+        f"WHEN score IS NULL THEN {code['score_not_number']}",
+        f"WHEN score < {low!r} OR score > {high!r} THEN {code['score_out_of_range']}",
+        f"WHEN passed IS NULL THEN {code['pass_flag_unknown']}",
     ]
     return "CASE " + " ".join(cases) + " END"
 
 
+def _row_number(kind: str, sequential: bool) -> str:
+    """The 0-based row of a record in its file, or NULL where DuckDB cannot say it cheaply.
+
+    Parquet has it (``file_row_number``). DuckDB 2.0.1's CSV reader has no row
+    number, and a parallel read has no order; a sequential read of one file
+    numbers its records with a streaming ``row_number()``.
+    """
+    if kind == ".parquet":
+        return "file_row_number"
+    return "row_number() OVER () - 1" if sequential else "NULL::BIGINT"
+
+
 def parsed_sql(
-    files: list[Path], *, con: duckdb.DuckDBPyConnection, cfg: dict[str, Any] | None = None
+    files: list[Path],
+    *,
+    con: duckdb.DuckDBPyConnection,
+    cfg: dict[str, Any] | None = None,
+    sequential: bool = False,
 ) -> tuple[str, bool, bool]:
-    """SQL for the parsed pupil rows (typed columns, raw text, ``reason``).
+    """SQL for the parsed pupil rows: typed columns, raw values, file, row, ``reason_code``.
 
     Files are grouped by their headers and kinds so that each group is one
     DuckDB scan; the groups are joined with ``UNION ALL BY NAME``. Returns the
     SQL, whether a subject column exists and whether a pupil id exists.
+    ``reason_code`` is NULL for a valid row, else 1 + the reason's place in
+    :data:`REASONS`. ``source_row`` is the 0-based record of the file (NULL for
+    a CSV unless ``sequential``, which is for one CSV file at a time).
     """
     cfg = cfg or config()
     groups: dict[tuple, list[Path]] = {}
@@ -323,35 +354,71 @@ def parsed_sql(
     selects = []
     for key, group in groups.items():
         found = found_by_group[key]  # a file without subjects: its rows are subject "*"
+        row = _row_number(key[0], sequential)
         selects.append(
             f"SELECT {_typed(found, cfg)}, * FROM "
-            f"(SELECT {_select_list(found, cfg)} FROM {_reader(group)})"
+            f"(SELECT {_select_list(found, cfg, row)} FROM {_reader(group, sequential=sequential)})"
         )
     union = " UNION ALL BY NAME ".join(f"({s})" for s in selects)
-    sql = f"SELECT *, {_reason(cfg, has_subject)} AS reason FROM ({union})"
+    sql = f"SELECT *, {_reason(cfg, has_subject)} AS reason_code FROM ({union})"
     return sql, has_subject, has_pupil
 
 
-def _aggregate_sql(parsed: str, threshold: float, has_pupil: bool) -> str:
-    # one list-valued quantile per group sorts the scores once, not once per quantile
+def _cells_sql(
+    parsed: str, threshold: float, raw_columns: list[str], *, quantiles: bool, pupils: bool
+) -> str:
+    """One pass over the input: outcome cells per reason × school × year (× subject).
+
+    ``GROUPING SETS`` lets DuckDB feed one scan to two hash tables: school ×
+    year × subject (``pooled = 0``) and school × year over all subjects
+    (``pooled = 1``); ``reason_code`` is part of both keys, so valid rows
+    (``reason_code`` NULL) and each reason's rejected rows land in separate
+    cells. A rejected row's raw values, file and row are collected in its
+    cell, so input rows, outcomes and rejects all come from the same scan.
+    Exact quantiles are DuckDB's ``quantile_cont``; distinct pupils are
+    counted from each cell's list of ids after the pass (``list_unique``),
+    far cheaper than ``count(DISTINCT)``, which builds one more hash table
+    per grouping set keyed by every pupil and spills at national scale.
+    """
     levels = "[" + ", ".join(repr(q) for q in QUANTILES.values()) + "]"
-    quantiles = ", ".join(f"q[{i + 1}] AS pupil_score_{name}" for i, name in enumerate(QUANTILES))
-    pupils = "count(DISTINCT pupil_id)" if has_pupil else "NULL::BIGINT"
-    inner = (
-        "SELECT school_id, year, subject, GROUPING(subject) AS all_subjects, "
-        "count(*) AS pupil_records, "
-        f"{pupils} AS pupil_count, "
-        "avg(score) AS pupil_mean_score, stddev_samp(score) AS pupil_score_sd, "
-        "avg(CAST(passed AS DOUBLE)) AS pupil_pass_rate, "
-        f"quantile_cont(score, {levels}) AS q, "
-        f"avg(CAST(score < {float(threshold)!r} AS DOUBLE)) AS pupil_below_threshold_share "
-        f"FROM ({parsed}) WHERE reason IS NULL "
-        "GROUP BY GROUPING SETS ((school_id, year), (school_id, year, subject))"
+    raw = ", ".join(
+        ["'source_file': source_file", "'source_row': source_row"]
+        + [f"'{c}_raw': raw_{c}" for c in raw_columns]
     )
+    parts = [
+        "reason_code",
+        "school_id",
+        "year",
+        "subject",
+        "GROUPING(subject) AS pooled",
+        "count(*) AS n",
+        "avg(score) AS mean",
+        "stddev_samp(score) AS sd",
+        "count_if(passed) AS n_passed",
+        f"count_if(score < {float(threshold)!r}) AS n_below",
+        f"quantile_cont(score, {levels}) AS q" if quantiles else "NULL::DOUBLE[] AS q",
+        "list(pupil_id) AS pupils" if pupils else "NULL::VARCHAR[] AS pupils",
+        f"list({{{raw}}}) FILTER (WHERE reason_code IS NOT NULL) AS rejected",
+    ]
     return (
-        "SELECT school_id, year, subject, all_subjects, pupil_records, pupil_count, "
-        f"pupil_mean_score, pupil_score_sd, pupil_pass_rate, {quantiles}, "
-        f"pupil_below_threshold_share FROM ({inner})"
+        f"SELECT {', '.join(parts)} FROM ({parsed}) GROUP BY GROUPING SETS "
+        "((reason_code, school_id, year), (reason_code, school_id, year, subject))"
+    )
+
+
+def _outcomes_sql(by_subject: bool, *, pupils: bool) -> str:
+    """The outcome table from the valid cells: per subject, or all subjects pooled."""
+    keys = "school_id, year, subject" if by_subject else "school_id, year"
+    school_year = "printf('%d-%d', year - 1, year) AS school_year"
+    subject = ", subject" if by_subject else ""
+    named = ", ".join(f"q[{i + 1}] AS pupil_score_{name}" for i, name in enumerate(QUANTILES))
+    count = "CAST(list_unique(pupils) AS BIGINT)" if pupils else "NULL::BIGINT"
+    return (
+        f"SELECT school_id, year, {school_year}{subject}, n AS pupil_records, "
+        f"{count} AS pupil_count, mean AS pupil_mean_score, sd AS pupil_score_sd, "
+        f"n_passed / n AS pupil_pass_rate, {named}, n_below / n AS pupil_below_threshold_share "
+        f"FROM cells WHERE reason_code IS NULL AND pooled = {0 if by_subject else 1} "
+        f"ORDER BY {keys}"
     )
 
 
@@ -384,6 +451,8 @@ def aggregate(
     *,
     out_dir: Path | None = None,
     threshold: float | None = None,
+    quantiles: bool = True,
+    pupil_count: bool = True,
     memory_limit: str | None = "3GB",
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
@@ -401,10 +470,18 @@ def aggregate(
     threshold
         Scores strictly below it count in ``pupil_below_threshold_share``
         (default: ``score.threshold`` in ``config/pupils.yml``, 5 of 10).
+    quantiles
+        Exact quantiles (the default). ``False`` leaves the five quantile
+        columns empty and does not keep every score of a cell until the end.
+    pupil_count
+        Distinct pupil ids per school-year and subject (the default, when the
+        files have a pupil id). ``False`` leaves ``pupil_count`` empty and does
+        not keep the ids. These two are most of the aggregation's time at
+        national scale (see Notes); every other outcome is the same either way.
     memory_limit, threads
         DuckDB settings; past the limit DuckDB spills to ``out_dir``.
     progress
-        Called with the name of each step as it starts.
+        Called with the name of each step (:data:`STEPS`) as it starts.
 
     Returns
     -------
@@ -414,12 +491,32 @@ def aggregate(
 
     Notes
     -----
-    Outcomes are per school and year over all subjects (``all_subjects``) and
-    per subject. ``pupil_mean_score`` is the mean over records (pupil ×
-    subject), ``pupil_pass_rate`` the share of records passed; quantiles are
-    exact (linear interpolation, like ``numpy.quantile``); ``pupil_score_sd``
-    is the sample standard deviation (n − 1). ``pupil_count`` counts distinct
-    pupil ids when the files have them.
+    Outcomes are per school and year over all subjects and per subject.
+    ``pupil_mean_score`` is the mean over records (pupil × subject),
+    ``pupil_pass_rate`` the share of records passed; ``pupil_score_sd`` is the
+    sample standard deviation (n − 1); quantiles are exact (linear
+    interpolation, like ``numpy.quantile``: DuckDB's ``quantile_cont``);
+    ``pupil_count`` counts distinct pupil ids when the files have them.
+
+    How: the input is scanned **once**, into cells of two grouping sets —
+    school × year × subject and school × year — each split by reject reason
+    (valid rows have none): count, mean, sd, passes, scores below the
+    threshold, exact quantiles and the list of pupil ids of the valid cells;
+    the raw values, file and row of each rejected row in its reason's cell.
+    The outcomes are the valid cells, the rejects are unnested from the
+    reasons' cells and the row accounting is the cells' counts: no separate
+    count or rejects pass. Distinct pupils are counted from the id lists
+    (``list_unique``) rather than with ``count(DISTINCT …)``, whose extra hash
+    table on every pupil spilled to disk at national scale. A rejected row's
+    ``source_row`` is its record in the file counting from 1 (Parquet: the
+    row; CSV: the data record after the header, blank lines not counted); CSV
+    files with rejects are read once more, on one thread, to number them,
+    since DuckDB cannot number the rows of a parallel CSV read.
+
+    Cost at national scale (20 million rows; ``benchmarks/bench_national.py``):
+    the quantiles and the distinct pupils are most of the time, so
+    ``quantiles=False`` and ``pupil_count=False`` are the fast settings when
+    those columns are not needed.
     """
     started = time.perf_counter()
     step = progress or (lambda _name: None)
@@ -431,41 +528,44 @@ def aggregate(
     spill = out_dir / ".pupils_tmp"
     spill.mkdir(exist_ok=True)
     con = _connect(memory_limit, threads, spill)
+    raw_columns = [c for c in cfg["columns"] if c != "pupil_id"]
     try:
         step("headers")
         parsed, has_subject, has_pupil = parsed_sql(files, con=con, cfg=cfg)
-        step("count")
-        input_rows = con.execute(f"SELECT count(*) FROM ({parsed})").fetchone()[0]
         step("aggregate")
-        con.execute(f"CREATE TEMP TABLE outcomes AS {_aggregate_sql(parsed, threshold, has_pupil)}")
+        con.execute(
+            "CREATE TEMP TABLE cells AS "
+            + _cells_sql(
+                parsed,
+                threshold,
+                raw_columns,
+                quantiles=quantiles,
+                pupils=pupil_count and has_pupil,
+            )
+        )
         step("rejects")
-        reject_columns = ", ".join(
-            f"CAST(raw_{c} AS VARCHAR) AS {c}_raw" for c in cfg["columns"] if c != "pupil_id"
+        names = "[" + ", ".join(_sql_text(r) for r in REASONS) + "]"
+        raw_text = ", ".join(f"CAST(r.{c}_raw AS VARCHAR) AS {c}_raw" for c in raw_columns)
+        con.execute(
+            "CREATE TEMP TABLE rejects AS SELECT r.source_file, r.source_row + 1 AS source_row, "
+            f"{names}[reason_code] AS reason, {raw_text} FROM "
+            "(SELECT reason_code, unnest(rejected) AS r FROM cells "
+            "WHERE reason_code IS NOT NULL AND pooled = 0)"
         )
+        _number_csv_rejects(con, cfg, names, raw_columns)
         rejects = out_dir / REJECTS_FILE
-        _copy(
-            con,
-            f"SELECT source_file, reason, {reject_columns} FROM ({parsed}) "
-            "WHERE reason IS NOT NULL",
-            rejects,
-        )
+        _copy(con, "SELECT * FROM rejects ORDER BY source_file, source_row", rejects)
         step("write")
-        keys = "school_id, year, printf('%d-%d', year - 1, year) AS school_year"
-        outcome_columns = ", ".join(OUTCOME_COLUMNS)
-        _copy(
-            con,
-            f"SELECT {keys}, {outcome_columns} FROM outcomes WHERE all_subjects = 1 "
-            "ORDER BY school_id, year",
-            out_dir / OUTCOMES_FILE,
-        )
-        _copy(
-            con,
-            f"SELECT {keys}, subject, {outcome_columns} FROM outcomes WHERE all_subjects = 0 "
-            "ORDER BY school_id, year, subject",
-            out_dir / SUBJECT_FILE,
-        )
+        pupils = pupil_count and has_pupil
+        outcomes = out_dir / OUTCOMES_FILE
+        _copy(con, _outcomes_sql(False, pupils=pupils), outcomes)
+        _copy(con, _outcomes_sql(True, pupils=pupils), out_dir / SUBJECT_FILE)
+        input_rows = con.execute(
+            "SELECT coalesce(sum(n), 0) FROM cells WHERE pooled = 0"
+        ).fetchone()[0]
         aggregated = con.execute(
-            "SELECT coalesce(sum(pupil_records), 0), count(*) FROM outcomes WHERE all_subjects = 1"
+            "SELECT coalesce(sum(pupil_records), 0), count(*) FROM "
+            f"read_parquet({_sql_text(outcomes.as_posix())})"
         ).fetchone()
         by_reason = dict(
             con.execute(
@@ -476,7 +576,8 @@ def aggregate(
         subjects = [
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT subject FROM outcomes WHERE all_subjects = 0 ORDER BY 1"
+                "SELECT DISTINCT subject FROM cells WHERE reason_code IS NULL AND pooled = 0 "
+                "ORDER BY 1"
             ).fetchall()
         ]
     finally:
@@ -494,10 +595,12 @@ def aggregate(
         subjects=subjects if has_subject else [],
         out_dir=out_dir,
         outputs={
-            "outcomes": str(out_dir / OUTCOMES_FILE),
+            "outcomes": str(outcomes),
             "outcomes_subject": str(out_dir / SUBJECT_FILE),
             "rejects": str(rejects),
         },
+        quantiles=quantiles,
+        pupil_count=pupil_count and has_pupil,
     )
     if not result.accounting_holds:  # a bug, not a user error: say so loudly
         raise AssertionError(
@@ -509,6 +612,38 @@ def aggregate(
     result.seconds = time.perf_counter() - started
     _write_manifest(result, threshold, cfg)
     return result
+
+
+def _number_csv_rejects(
+    con: duckdb.DuckDBPyConnection, cfg: dict[str, Any], names: str, raw_columns: list[str]
+) -> None:
+    """Give the rejects of CSV files their row numbers: one sequential read per such file.
+
+    The main pass reads CSV files in parallel, so their rejects come without a
+    row; only files with rejects are read again, one thread, rows in order.
+    """
+    files = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT source_file FROM rejects WHERE source_row IS NULL ORDER BY 1"
+        ).fetchall()
+    ]
+    if not files:
+        return
+    raw_text = ", ".join(f"CAST(raw_{c} AS VARCHAR) AS {c}_raw" for c in raw_columns)
+    con.execute("SET preserve_insertion_order = true")  # the streaming row_number keeps file order
+    try:
+        for name in files:
+            sql, _, _ = parsed_sql([Path(name)], con=con, cfg=cfg, sequential=True)
+            removed = con.execute("DELETE FROM rejects WHERE source_file = ?", [name]).fetchone()[0]
+            added = con.execute(
+                f"INSERT INTO rejects SELECT source_file, source_row + 1, {names}[reason_code], "
+                f"{raw_text} FROM ({sql}) WHERE reason_code IS NOT NULL"
+            ).fetchone()[0]
+            if added != removed:  # the two reads disagree: a bug, not a user error
+                raise AssertionError(f"{name}: {removed} rejects in the first read, {added} after")
+    finally:
+        con.execute("SET preserve_insertion_order = false")
 
 
 def write_views(out_dir: Path) -> None:
@@ -541,6 +676,8 @@ def _write_manifest(result: PupilResult, threshold: float, cfg: dict[str, Any]) 
         "subjects": result.subjects,
         "score_range": [cfg["score"]["min"], cfg["score"]["max"]],
         "threshold": threshold,
+        "quantiles": "exact" if result.quantiles else "not computed",
+        "pupil_count": "distinct pupil ids" if result.pupil_count else "not computed",
         "outputs": result.outputs,
         "seconds": round(result.seconds, 3),
     }
