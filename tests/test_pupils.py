@@ -494,3 +494,13 @@ def test_cli_fast_options(tmp_path):
     out = pd.read_parquet(tmp_path / "o" / pupils.OUTCOMES_FILE)
     assert out["pupil_score_median"].isna().all() and out["pupil_count"].isna().all()
     assert out["pupil_mean_score"].notna().all()
+
+
+def test_aggregation_switches_come_from_the_config():
+    assert pupils.config()["aggregation"] == {"quantiles": True, "pupil_count": True}
+    assert pupils._setting({"quantiles": False}, "quantiles", None) is False
+    assert pupils._setting({"quantiles": False}, "quantiles", True) is True
+    with pytest.raises(
+        pupils.PupilError, match=r"aggregation\.pupil_count should be true or false"
+    ):
+        pupils._setting({"pupil_count": "yes"}, "pupil_count", None)

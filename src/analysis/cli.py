@@ -126,17 +126,19 @@ def pupils(
         float | None, typer.Option(help="Score threshold of the 'share below' (default 5)")
     ] = None,
     quantiles: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Exact score quantiles (p10…p90); --no-quantiles is faster, leaves them empty"
+            help="Exact score quantiles p10…p90; --no-quantiles is faster and leaves them "
+            "empty (default: aggregation.quantiles in config/pupils.yml, on)"
         ),
-    ] = True,
+    ] = None,
     pupil_count: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            help="Distinct pupils (needs a pupil id); --no-pupil-count is faster, leaves it empty"
+            help="Distinct pupils (needs a pupil id); --no-pupil-count is faster and leaves "
+            "it empty (default: aggregation.pupil_count in config/pupils.yml, on)"
         ),
-    ] = True,
+    ] = None,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; spills past it")] = "3GB",
 ) -> None:
     """Aggregate pupil results to school-year outcomes (DuckDB, streaming; rejects kept)."""

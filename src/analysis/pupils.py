@@ -451,8 +451,8 @@ def aggregate(
     *,
     out_dir: Path | None = None,
     threshold: float | None = None,
-    quantiles: bool = True,
-    pupil_count: bool = True,
+    quantiles: bool | None = None,
+    pupil_count: bool | None = None,
     memory_limit: str | None = "3GB",
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
@@ -471,13 +471,15 @@ def aggregate(
         Scores strictly below it count in ``pupil_below_threshold_share``
         (default: ``score.threshold`` in ``config/pupils.yml``, 5 of 10).
     quantiles
-        Exact quantiles (the default). ``False`` leaves the five quantile
-        columns empty and does not keep every score of a cell until the end.
+        Exact quantiles; ``False`` leaves the five quantile columns empty and
+        does not keep every score of a cell until the end. Default:
+        ``aggregation.quantiles`` in ``config/pupils.yml`` (true).
     pupil_count
-        Distinct pupil ids per school-year and subject (the default, when the
-        files have a pupil id). ``False`` leaves ``pupil_count`` empty and does
-        not keep the ids. These two are most of the aggregation's time at
-        national scale (see Notes); every other outcome is the same either way.
+        Distinct pupil ids per school-year and subject (when the files have a
+        pupil id); ``False`` leaves ``pupil_count`` empty and does not keep
+        the ids. Default: ``aggregation.pupil_count`` (true). These two are
+        most of the aggregation's time at national scale (see Notes); every
+        other outcome is the same, and exact, either way.
     memory_limit, threads
         DuckDB settings; past the limit DuckDB spills to ``out_dir``.
     progress
@@ -522,6 +524,9 @@ def aggregate(
     step = progress or (lambda _name: None)
     cfg = config()
     threshold = float(cfg["score"]["threshold"] if threshold is None else threshold)
+    settings = cfg.get("aggregation") or {}
+    quantiles = _setting(settings, "quantiles", quantiles)
+    pupil_count = _setting(settings, "pupil_count", pupil_count)
     out_dir = Path(out_dir) if out_dir is not None else paths.processed_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     files = discover(source)
@@ -612,6 +617,16 @@ def aggregate(
     result.seconds = time.perf_counter() - started
     _write_manifest(result, threshold, cfg)
     return result
+
+
+def _setting(settings: dict[str, Any], name: str, given: bool | None) -> bool:
+    """An aggregation switch: the argument if given, else ``config/pupils.yml`` (default on)."""
+    value = settings.get(name, True) if given is None else given
+    if not isinstance(value, bool):
+        raise PupilError(
+            f"config/pupils.yml: aggregation.{name} should be true or false, not {value!r}"
+        )
+    return value
 
 
 def _number_csv_rejects(
