@@ -67,11 +67,16 @@ def _plan(folder: Path, values: list[int], **parameters) -> runner.Plan:
     return runner.load_plan(path)
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    """A scheduler and two single-thread workers (no nanny: a killed worker stays dead)."""
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two single-thread workers (no nanny: a killed worker stays dead).
+
+    Started once for the module (starting one takes seconds): the test that kills a
+    worker is the last to use it, so every other test sees both workers.
+    """
     from distributed import Client
 
+    tmp_path = tmp_path_factory.mktemp("cluster")
     address = f"tcp://127.0.0.1:{_free_port()}"
     procs: list[subprocess.Popen] = []
     logs = tmp_path / "cluster-logs"
@@ -127,8 +132,27 @@ def _complete(notebook: Path) -> bool:
 def test_cluster_run_equals_local_run_and_cached_runs_are_not_submitted(cluster, tmp_path):
     address, client = cluster
     plan = _plan(tmp_path, [1, 2, 3])
-    local = runner.run_plan(plan, out_dir=tmp_path / "local", jobs=2, render=False)
-    runner.run_plan(plan, out_dir=tmp_path / "dask", render=False, scheduler=address)
+    # the local run (three jobs: every run at once) goes on while the cluster runs the plan;
+    # the comparison is of results, not of scheduling, and each run mostly waits for its kernel
+    result: dict = {}
+
+    def local_run() -> None:
+        try:
+            result["local"] = runner.run_plan(
+                plan, out_dir=tmp_path / "local", jobs=3, render=False
+            )
+        except BaseException as exc:  # re-raised below
+            result["error"] = exc
+
+    thread = threading.Thread(target=local_run)
+    thread.start()
+    try:
+        runner.run_plan(plan, out_dir=tmp_path / "dask", render=False, scheduler=address)
+    finally:
+        thread.join()
+    if "error" in result:
+        raise result["error"]
+    local = result["local"]
     manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text(encoding="utf-8"))
 
     assert [r["status"] for r in manifest["runs"]] == ["succeeded"] * 3
@@ -164,26 +188,32 @@ def test_cluster_run_equals_local_run_and_cached_runs_are_not_submitted(cluster,
     assert [r["status"] for r in again["runs"]] == ["cached"] * 3
 
 
+def _cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "analysis", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     plan = _plan(tmp_path, [1])
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "analysis", "run", str(plan.path), "--out", str(tmp_path / "o"),
-         "--scheduler", f"tcp://127.0.0.1:{_free_port()}", "--scheduler-timeout", "2"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "No cluster" in done.stderr and "within 2 s" in done.stderr
-    assert "Traceback" not in done.stderr
+    # both commands at once: each spends most of its time starting Python
+    unreachable = _cli("run", str(plan.path), "--out", str(tmp_path / "o"), "--scheduler",
+                       f"tcp://127.0.0.1:{_free_port()}", "--scheduler-timeout", "2")  # fmt: skip
+    nonsense = _cli(
+        "run", str(plan.path), "--out", str(tmp_path / "o2"), "--scheduler", "nonsense://x"
+    )
+    out, err = unreachable.communicate(timeout=60)
+    assert unreachable.returncode == 2, out + err
+    assert "No cluster" in err and "within 2 s" in err
+    assert "Traceback" not in err
     assert time.monotonic() - started < 30
     assert not (tmp_path / "o" / "notebooks").exists()  # nothing ran
-    bad = subprocess.run(
-        [sys.executable, "-m", "analysis", "run", str(plan.path), "--out", str(tmp_path / "o"),
-         "--scheduler", "nonsense://x"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
-    )  # fmt: skip
-    assert bad.returncode == 2 and "unknown address scheme" in bad.stderr
-    assert "Traceback" not in bad.stderr
+    _, err = nonsense.communicate(timeout=60)
+    assert nonsense.returncode == 2 and "unknown address scheme" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o2" / "notebooks").exists()
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_no_run_completes_twice(cluster, tmp_path):
