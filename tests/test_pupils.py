@@ -504,3 +504,14 @@ def test_aggregation_switches_come_from_the_config():
         pupils.PupilError, match=r"aggregation\.pupil_count should be true or false"
     ):
         pupils._setting({"pupil_count": "yes"}, "pupil_count", None)
+
+
+def test_a_file_without_pupil_ids_has_unknown_pupil_counts(tmp_path):
+    (tmp_path / "a.csv").write_text(CSV, encoding="utf-8")
+    frame = pd.DataFrame({"Mã trường": ["T09"], "Năm học": ["2025"], "Điểm": [3.5], "Đạt": ["0"]})
+    frame.to_parquet(tmp_path / "b.parquet")
+    result = pupils.aggregate(tmp_path, out_dir=tmp_path / "out")
+    assert result.accounting_holds and result.input_rows == 14
+    out = pd.read_parquet(tmp_path / "out" / pupils.OUTCOMES_FILE).set_index(["school_id", "year"])
+    assert pd.isna(out.loc[("T09", 2025), "pupil_count"])
+    assert out.loc[("T01", 2025), "pupil_count"] == 2

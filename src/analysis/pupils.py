@@ -412,7 +412,8 @@ def _outcomes_sql(by_subject: bool, *, pupils: bool) -> str:
     school_year = "printf('%d-%d', year - 1, year) AS school_year"
     subject = ", subject" if by_subject else ""
     named = ", ".join(f"q[{i + 1}] AS pupil_score_{name}" for i, name in enumerate(QUANTILES))
-    count = "CAST(list_unique(pupils) AS BIGINT)" if pupils else "NULL::BIGINT"
+    # no pupil id in a cell (a file without the column, in a mix): unknown, not 0 pupils
+    count = "CAST(NULLIF(list_unique(pupils), 0) AS BIGINT)" if pupils else "NULL::BIGINT"
     return (
         f"SELECT school_id, year, {school_year}{subject}, n AS pupil_records, "
         f"{count} AS pupil_count, mean AS pupil_mean_score, sd AS pupil_score_sd, "
