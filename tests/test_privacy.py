@@ -228,7 +228,8 @@ def test_long_tables_lose_the_values_of_personal_columns():
     )
     shared = privacy.apply(rejects)
     assert list(shared.frame["value"]) == [privacy.marker(), "abc"]
-    assert shared.redacted_values == 1
+    assert shared.redacted_values == 1 and shared.removed_columns == ["column=pupil_name"]
+    assert "column=pupil_name" in shared.notes("en")[0]
 
 
 def test_html_tables_are_read_as_the_reader_sees_them():

@@ -303,7 +303,7 @@ class Shared:
     frame: pd.DataFrame
     suppressed_cells: int = 0
     suppressed_rows: int = 0
-    removed_columns: list[str] = field(default_factory=list)
+    removed_columns: list[str] = field(default_factory=list)  # and column=name of long tables
     redacted_values: int = 0
 
     def notes(self, lang: str = "vi", rules: Rules | None = None) -> list[str]:
@@ -311,8 +311,8 @@ class Shared:
         out = []
         if self.suppressed_cells:
             out.append(footnote(lang, rules=rules))
-        if self.removed_columns or self.redacted_values:
-            columns = ", ".join(self.removed_columns) or "—"
+        if self.removed_columns:  # with the long tables' column=name whose values went
+            columns = ", ".join(self.removed_columns)
             out.append(i18n.text("privacy", "personal_removed", lang, columns=columns))
         return out
 
@@ -342,6 +342,8 @@ def apply(
             out[val] = out[val].astype(object)
             out.loc[personal_rows, val] = mark
             redacted = int(personal_rows.sum())
+            named = dict.fromkeys(str(v) for v in out.loc[personal_rows, col])
+            removed += [f"{col}={name}" for name in named]
     if out.empty:
         return Shared(out, 0, 0, removed, redacted)
 
