@@ -42,8 +42,22 @@ lint: $(STAMP)  ## ruff over the code
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-test: lint  ## The whole test suite (ruff, then pytest)
-	$(PY) -m pytest
+# Debian's Chromium for tests/test_browser.py (Playwright drives it; no browser download).
+# DejaVu is the font the reports ask for; it covers Vietnamese.
+CHROMIUM ?= /usr/bin/chromium
+.PHONY: browser
+browser:  ## Debian's Chromium for the browser tests (apt-get install chromium when it is missing)
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make browser: $(CHROMIUM) is missing and there is no apt-get here: install Chromium and run 'make test CHROMIUM=/path/to/chromium'" >&2; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "make browser: $(CHROMIUM) is missing; as root run: apt-get update && apt-get install -y chromium fonts-dejavu-core" >&2; exit 1; fi; \
+	echo "make browser: installing Debian's chromium (needs the package mirror)"; \
+	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-dejavu-core
+
+test: lint browser  ## The whole test suite (ruff, then pytest; installs Chromium if missing)
+	WORKBENCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks
