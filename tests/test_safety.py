@@ -1,8 +1,9 @@
 """Safety: data values are text in every HTML page, and parameters are data, never code.
 
 A province whose school, district and province names (and one report cell) are
-HTML with scripts is ingested and run through the notebooks that show names; no
-page may carry that markup live, and each page that shows a name shows it as
+HTML with scripts is ingested and run through the notebooks that show names as
+text (data quality, typology with names, the district brief); no page may carry
+that markup live, and each page that shows a name shows it as
 text. Parameters holding Python are passed to a notebook and must arrive as the
 very same string without running.
 """
@@ -158,8 +159,11 @@ def hostile_reports(hostile_province, tmp_path_factory):
                 "dataset": "thai_nguyen_synthetic",
                 "lang": "vi",
                 "runs": [
+                    # 02_indicators is left out: it shows no school, district or province
+                    # name as text (names only inside its images and in record.data, which
+                    # displays nothing); its one table goes through record.table, escaped
+                    # as the data-quality tables here show
                     {"id": "data_quality", "notebook": "01_data_quality.ipynb"},
-                    {"id": "indicators", "notebook": "02_indicators.ipynb"},
                     {
                         "id": "typology",
                         "notebook": "06_typology.ipynb",
@@ -289,24 +293,6 @@ def _seen(out: Path) -> dict[str, str]:
     return seen
 
 
-@pytest.mark.slow
-def test_string_parameters_arrive_as_literals(tmp_path):
-    payloads = _payloads(tmp_path)
-    out = tmp_path / "out"
-    manifest = runner.run_plan(runner.load_plan(_plan_file(tmp_path, payloads)), out_dir=out)
-    assert manifest["runs"][0]["status"] == "succeeded", manifest["runs"][0]["error"]
-    assert not list(tmp_path.glob("PWNED*")), "a parameter ran as code"
-    seen = _seen(out)
-    for name, value in payloads.items():
-        assert seen[name] == value, name  # exactly the string, nothing evaluated
-        assert seen[f"type_{name}"] == "str"
-    saved = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert {k: saved["runs"][0]["parameters"][k] for k in payloads} == payloads
-    # the index shows the parameters as text too
-    _, text, live = read_page(out / "index.html")
-    assert live == [] and payloads["p_b"] in text
-
-
 def _cli_run(plan: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "analysis", "run", str(plan), "--out", str(out), *extra],
@@ -318,17 +304,26 @@ def _cli_run(plan: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_parameters_from_the_command_line_are_literals(tmp_path):
+def test_string_parameters_arrive_as_literals(tmp_path):
     """``workbench run`` has no ``-p`` overrides: strings reach a notebook through the plan
-    file named on the command line (as literals); ``--lang`` only takes a known language."""
+    file named on the command line (as literals); ``--lang`` only takes a known language.
+    One run through the command line (which calls ``runner.run_plan``) checks both."""
     payloads = _payloads(tmp_path)
-    plan = _plan_file(tmp_path, {"p_a": payloads["p_a"], "p_c": payloads["p_c"]})
     out = tmp_path / "out"
-    done = _cli_run(plan, out, "--lang", "en")
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _cli_run(_plan_file(tmp_path, payloads), out, "--lang", "en")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert not list(tmp_path.glob("PWNED*")), "a parameter ran as code"
     seen = _seen(out)
-    assert (seen["p_a"], seen["p_c"], seen["lang"]) == (payloads["p_a"], payloads["p_c"], "en")
+    for name, value in payloads.items():
+        assert seen[name] == value, name  # exactly the string, nothing evaluated
+        assert seen[f"type_{name}"] == "str"
+    assert seen["lang"] == "en"
+    saved = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert saved["runs"][0]["status"] == "succeeded", saved["runs"][0]["error"]
+    assert {k: saved["runs"][0]["parameters"][k] for k in payloads} == payloads
+    # the index shows the parameters as text too
+    _, text, live = read_page(out / "index.html")
+    assert live == [] and payloads["p_b"] in text
 
 
 def test_an_unknown_language_or_dataset_is_refused_before_anything_runs(tmp_path):
