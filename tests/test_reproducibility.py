@@ -1,8 +1,9 @@
 """What a run needs to be repeated: a fixed hash seed in the run's kernel, and a manifest that
 records the seeds with the notebook, parameters, inputs, code and package versions.
 
-The default plan run twice from a clean state is compared in test_end_to_end.py (it reuses
-that module's run of the plan).
+That the default plan's results repeat is tested in test_end_to_end.py: each entry of the
+plan is executed again on its own from a clean state and must record the same figures and
+tables as the session's run of the plan.
 """
 
 from __future__ import annotations
