@@ -64,8 +64,7 @@ if applicable:
 # %%
 if applicable:
     display(Markdown("### " + i18n.label("brief", "headline", lang)))
-    display(plots.status_colours(table, codes, i18n.label("columns", "status", lang)))
-    record.data("headline", table.attrs["data"], label=i18n.label("brief", "headline", lang))
+    record.table("headline", table.drop(columns="indicator"), lang=lang, status="status", digits=1)
     for status in ("met", "on_track", "behind"):
         record.figure(f"headline_{status}", sum(c == status for c in codes))
 

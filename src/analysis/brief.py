@@ -50,6 +50,12 @@ def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
 
 
 def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> pd.DataFrame:
+    """The headline indicators of ``unit`` in ``year`` beside the province, the target, the
+    status, the change on the previous year and the rank among the districts.
+
+    Numbers stay numbers (``record.table`` writes them for the reader and applies the
+    privacy rules); ``attrs["status_codes"]`` holds the status of each row.
+    """
     ids = indicators.headline()
     mine = values[
         (values["level"] == LEVEL) & (values["unit_id"] == unit) & (values["year"] == year)
@@ -59,38 +65,12 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
     )
     n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
     mine = mine.set_index("indicator").reindex(ids).reset_index()
-    status = i18n.labels("status", lang)
-    head = i18n.labels("columns", lang)
-    out = pd.DataFrame(
-        {
-            head["name"]: mine["name"],
-            head["value"]: [
-                with_unit(v, m, lang) for v, m in zip(mine["value"], mine["measure"], strict=True)
-            ],
-            i18n.label("brief", "province", lang): [
-                with_unit(province.loc[i, "value"], province.loc[i, "measure"], lang)
-                if i in province.index
-                else "—"
-                for i in mine["indicator"]
-            ],
-            head["target"]: [
-                "—" if pd.isna(t) else f"{fmt_number(t, lang, 0)} ({y})"
-                for t, y in zip(mine["target"], mine["target_year"], strict=True)
-            ],
-            head["status"]: [status.get(s, s) for s in mine["status"]],
-            head["change"]: [i18n.number(c, lang, 1, sign=True) for c in mine["change"]],
-            i18n.text("brief", "rank", lang, n=n_units): [
-                "—" if pd.isna(r) else f"{int(r)}/{n_units}" for r in mine["rank"]
-            ],
-        }
-    )
+    out = mine[["indicator", "name", "value", "measure"]].copy()
+    out["province_value"] = [province["value"].get(i) for i in mine["indicator"]]
+    for column in ("target", "target_year", "status", "change"):
+        out[column] = mine[column]
+    out[i18n.text("brief", "rank", lang, n=n_units)] = mine["rank"]
     out.attrs["status_codes"] = list(mine["status"])
-    # the numbers behind the table, for its CSV (the table itself is text for reading)
-    data = mine[["indicator", "name", "measure", "value", "target", "target_year", "status",
-                 "change", "rank"]].copy()  # fmt: skip
-    data.insert(4, "province_value", [province["value"].get(i) for i in mine["indicator"]])
-    data["n_units"] = n_units
-    out.attrs["data"] = data
     return out
 
 
