@@ -113,8 +113,8 @@ def test_every_notebook_runs_alone_and_repeats_the_plans_results(
     """Each notebook executed on its own from a clean state (no shared cache, no runner)
     runs without an error and records exactly the figures and tables of the plan run it
     repeats; the manifest records what a repeat recomputes (notebook hash, parameters,
-    inputs, seeds). Replaces nbval over notebooks/ and a second run of the whole plan:
-    the nine briefs differ only by their unit, and one of them is repeated."""
+    inputs, seeds). Replaces a second run of the whole plan: the nine briefs differ only
+    by their unit, and one of them is repeated."""
     first, done = default_run
     assert done.returncode == 0, done.stdout + done.stderr
     plan = runner.load_plan("default", processed=small_province)
@@ -152,3 +152,33 @@ def test_every_notebook_runs_alone_and_repeats_the_plans_results(
                 differ.append(f"{run_id}: {read.__name__} differ")
     assert compared > 50
     assert not differ, differ
+
+
+@pytest.mark.slow
+def test_nbval_over_the_notebooks(small_province):
+    """nbval in lax mode over notebooks/ on the project kernel (issue 5): every notebook runs
+    top to bottom as saved, with the sanitize file for volatile output."""
+    env = {**os.environ, "WORKBENCH_PROCESSED": str(small_province)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            analysis.KERNEL_NAME,
+            "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            str(ROOT / "notebooks"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout, done.stdout[-2000:]
