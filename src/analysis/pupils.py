@@ -376,9 +376,10 @@ def _cells_sql(
     cells. A rejected row's raw values, file and row are collected in its
     cell, so input rows, outcomes and rejects all come from the same scan.
     Exact quantiles are DuckDB's ``quantile_cont``; distinct pupils are
-    counted from each cell's list of ids after the pass (``list_unique``),
-    far cheaper than ``count(DISTINCT)``, which builds one more hash table
-    per grouping set keyed by every pupil and spills at national scale.
+    counted from each cell's list of ids after the pass (see
+    :func:`_outcomes_sql`), far cheaper than ``count(DISTINCT)``, which builds
+    one more hash table per grouping set keyed by every pupil and spilled to
+    disk at national scale.
     """
     levels = "[" + ", ".join(repr(q) for q in QUANTILES.values()) + "]"
     raw = ", ".join(
@@ -516,8 +517,8 @@ def aggregate(
     The outcomes are the valid cells, the rejects are unnested from the
     reasons' cells and the row accounting is the cells' counts: no separate
     count or rejects pass. Distinct pupils are counted from the id lists
-    (``list_unique``) rather than with ``count(DISTINCT …)``, whose extra hash
-    table on every pupil spilled to disk at national scale. A rejected row's
+    rather than with ``count(DISTINCT …)``, whose extra hash table on every
+    pupil spilled to disk at national scale. A rejected row's
     ``source_row`` is its record in the file counting from 1 (Parquet: the
     row; CSV: the data record after the header, blank lines not counted); CSV
     files with rejects are read once more, on one thread, to number them,
