@@ -251,10 +251,11 @@ def indicators(
         table.add_column(i18n.label("columns", header, lang))
     status_names = i18n.labels("status", lang)
     for row in shown.itertuples():
+        target = i18n.integer(row.target, lang)  # a dash when there is none
         table.add_row(
             row.name,
-            f"{row.value:,.1f} {row.measure}",
-            "" if row.target != row.target else f"{row.target:,.0f} ({row.target_year})",
+            f"{i18n.number(row.value, lang)} {row.measure}",
+            "" if target == i18n.MISSING else f"{target} ({row.target_year})",
             status_names[row.status],
         )
     console.print(table)
