@@ -64,7 +64,7 @@ if applicable:
     if rows:
         by_rule = rejects.groupby("rule").size().rename(i18n.label("charts", "rows", lang)).to_frame()
         record.table("rejects_by_rule", by_rule, label=i18n.label("charts", "rejects_title", lang), lang=lang)
-        first = rejects.head(15).assign(file=lambda t: t["file"].map(lambda f: Path(f).name))
+        first = quality.without_paths(rejects.head(15))
         record.table("rejects", first, lang=lang)
 
 # %%

@@ -577,3 +577,83 @@ def test_default_plan_share_bundle(default_reports, tmp_path):
     assert len(pages) == len(shared)
     assert f"{manifest['plan']}/{manifest['kpi_workbook']}" in files
     assert sum(n.endswith(".csv") for n in files) == 1 + sum(len(r["tables"]) for r in shared)
+
+
+# --------------------------------------------------------------------------
+# Found in review: what a notebook builds on a table, counts as text, empty bundles, paths
+
+
+def test_the_brief_builds_on_the_masked_values(small_province):
+    """A district with 3 trained teachers: the CSVs hide the count, so the headline, the trend
+    sentence and the rank must not give its share back either."""
+    from analysis import brief, datasets
+
+    data = datasets.load("thai_nguyen_synthetic", processed=small_province)
+    frame = data.data.copy()
+    unit, year = "164", 2025
+    mine = (frame["analysis_district_id"].astype(str) == unit) & (frame["year"] == year)
+    frame.loc[mine, "teachers_trained_cds"] = 0
+    frame.loc[frame.index[mine][0], "teachers_trained_cds"] = 3
+    values = brief.tables(frame, year=year, lang="vi")["values"]
+    row = values[
+        (values["indicator"] == "teachers_trained_cds")
+        & (values["unit_id"] == unit)
+        & (values["level"] == brief.LEVEL)
+        & (values["year"] == year)
+    ].iloc[0]
+    assert pd.isna(row["numerator"]) and pd.isna(row["value"]) and pd.isna(row["change"])
+    assert row["denominator"] > 100  # the teachers, not small, stay visible
+    table = brief.headline_table(values, unit=unit, year=year, lang="vi")
+    assert table.loc[table["indicator"] == "teachers_trained_cds", "value"].isna().all()
+    sentence = brief.trend_sentence(
+        values, unit=unit, indicator="teachers_trained_cds", year=year, lang="vi"
+    )
+    share = 100 * 3 / row["denominator"]
+    assert i18n.number(share, "vi") not in sentence and f"({year})" not in sentence
+
+
+def test_a_count_held_as_text_or_category_is_still_a_count():
+    for teachers in (pd.Categorical([3, 10]), ["3", "10"]):
+        frame = pd.DataFrame(
+            {"school_name": ["A", "B"], "teachers": teachers, "share": [50.0, 6.0]}
+        )
+        shown = privacy.apply(frame).frame
+        assert shown.loc[0, "teachers"] == privacy.marker("vi")
+        assert shown.loc[0, "share"] == privacy.marker("vi")
+        assert privacy.scan(shown) == []
+
+
+def test_old_row_numbers_of_a_filtered_table_are_not_a_column():
+    frame = pd.DataFrame({"x": [3, 1, 2]}).sort_values("x").head(2)
+    assert list(record._frame_for_payload(frame).columns) == ["x"]
+    named = frame.rename_axis("school_id")
+    assert list(record._frame_for_payload(named).columns) == ["school_id", "x"]
+    by_text = pd.DataFrame({"x": [1]}, index=["Đại Từ"])
+    assert list(record._frame_for_payload(by_text).columns) == ["index", "x"]
+
+
+def test_reject_messages_lose_the_servers_folders():
+    from analysis import quality
+
+    rejects = pd.DataFrame(
+        {
+            "file": ["/srv/doet/raw/bao_cao.xlsx"],
+            "message": ["already read at /srv/doet/raw/bao_cao_2024.xlsx row 46 (3/4 filled)"],
+        }
+    )
+    shown = quality.without_paths(rejects).iloc[0]
+    assert shown["file"] == "bao_cao.xlsx"
+    assert shown["message"] == "already read at bao_cao_2024.xlsx row 46 (3/4 filled)"
+
+
+def test_a_plan_with_nothing_to_share_gives_no_bundle(tmp_path):
+    manifest = {
+        "plan": "p",
+        "lang": "vi",
+        "title": "p",
+        "runs": [{"id": "a", "status": "failed", "output": "notebooks/a.ipynb"}],
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(share.NotRunError, match="no run can be shared"):
+        share.build(tmp_path)
+    assert not list(tmp_path.glob("*.zip"))

@@ -11,7 +11,7 @@ import html
 
 import pandas as pd
 
-from analysis import i18n, indicators, maturity
+from analysis import i18n, indicators, maturity, privacy
 
 LEVEL = "analysis_district"
 PROVINCE = "analysis_province"
@@ -43,7 +43,9 @@ def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
     key = {"dataset": memo.fingerprint(data), "lang": lang} if hasattr(data, "spec") else None
     parts = memo.frames("brief_tables", key, compute) if key else compute()
     return {
-        "values": parts["values"],
+        # small cells hidden before anything is built on them: the headline, the sentences
+        # and the charts would otherwise give back a value the CSVs suppress
+        "values": privacy.masked(parts["values"]),
         "maturity": parts["maturity"][parts["maturity"]["year"] == year],
         "province_maturity": parts["province_maturity"][parts["province_maturity"]["year"] == year],
     }

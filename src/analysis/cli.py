@@ -362,10 +362,9 @@ def share(
 
     if out is None:
         try:
-            name = plan
-            if Path(plan).suffix in {".yml", ".yaml"}:
-                raw = load_yaml(runner.plan_path(plan))
-                name = raw.get("name") if isinstance(raw, dict) else None
+            # the folder is named by the plan file's `name`, as `workbench run` names it
+            raw = load_yaml(runner.plan_path(plan))
+            name = raw.get("name") if isinstance(raw, dict) else None
             out = paths.reports_dir() / runner.check_name(name, where=plan)
         except (runner.PlanError, ConfigError) as exc:
             _fail("Plan refused:", exc)

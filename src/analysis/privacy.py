@@ -348,7 +348,8 @@ def apply(
         return Shared(out, 0, 0, removed, redacted)
 
     is_count = _count_cells(out, rules, counts).to_numpy(dtype=bool)
-    num = _numbers(out)
+    # counts held as text or categories ("3") are counts too: the share scan reads them so
+    num = _numbers(out, parse_plain)
     with np.errstate(invalid="ignore"):
         small = is_count & (num > 0) & (num < rules.k)
     suppressed = small.any(axis=1)
@@ -373,6 +374,25 @@ def apply(
         if not (result[column] == mark).any():
             result[column] = out[column]
     return Shared(result, cells, int(suppressed.sum()), removed, redacted)
+
+
+def masked(frame: pd.DataFrame, *, counts=(), rules: Rules | None = None) -> pd.DataFrame:
+    """``frame`` with the cells the rules suppress set to missing, personal columns removed,
+    and numbers kept numbers — for a notebook that computes what it shows (sentences, charts,
+    ranks) from a table: built on the masked table, nothing it shows gives a hidden cell back.
+    """
+    shared = apply(frame, counts=counts, lang="vi", rules=rules)
+    out = shared.frame
+    mark = marker("vi")
+    for column in out.columns:
+        hidden = out[column].map(lambda v: isinstance(v, str) and v == mark)
+        if hidden.any():
+            kept = frame.reset_index(drop=True)[column]
+            out[column] = kept.where(~hidden.to_numpy(), None)
+            if pd.api.types.is_numeric_dtype(kept):
+                out[column] = pd.to_numeric(out[column])
+    out.index = frame.index
+    return out
 
 
 def _numbers(frame: pd.DataFrame, parse=None, columns=None) -> np.ndarray:

@@ -17,7 +17,8 @@
 from __future__ import annotations
 
 import operator
-from pathlib import Path
+import re
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
@@ -356,3 +357,19 @@ def _names(expression: str) -> set[str]:
     import re
 
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression))
+
+
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s]+)+[\\/]([^\\/\s]+)")
+
+
+def without_paths(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Rejects as a report shows them: file names without the server's folders, in the
+    ``file`` column and inside the messages ("already read at /srv/…/bao_cao.xlsx row 4")."""
+    out = rejects.copy()
+    if "file" in out:
+        out["file"] = out["file"].map(lambda f: f if pd.isna(f) else PurePath(str(f)).name)
+    if "message" in out:
+        out["message"] = out["message"].map(
+            lambda m: m if not isinstance(m, str) else _PATH.sub(r"\1", m)
+        )
+    return out

@@ -80,7 +80,9 @@ def _frame_for_payload(frame) -> Any:
         out.columns = [" · ".join(str(p) for p in c if str(p)) for c in out.columns]
     if not isinstance(out.index, pd.RangeIndex) or out.index.name is not None:
         names = [n if n is not None else "" for n in out.index.names]
-        if any(names) or not (out.index == pd.RangeIndex(len(out))).all():
+        # a named or non-integer index carries meaning; a filtered or sorted frame's old row
+        # numbers (unnamed integers) do not
+        if any(names) or not pd.api.types.is_integer_dtype(out.index):
             out.index = out.index.set_names(
                 [n or ("index" if len(names) == 1 else f"index_{i}") for i, n in enumerate(names)]
             )

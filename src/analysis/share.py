@@ -103,6 +103,10 @@ def build(out_dir: Path, *, dest: Path | None = None) -> Bundle:
                 files[table["file"]] = csv.read_bytes()
         shared_runs.append(run)
         links[run["id"]] = {"report": name}
+    if not shared_runs:  # a zip of an empty index would look like a success
+        raise NotRunError(
+            f"{out_dir}: no run can be shared (" + "; ".join(left_out or ["no runs"]) + ")"
+        )
     files["figures.csv"] = _figures_csv(out_dir, {r["id"] for r in shared_runs}, lang)
     kpi = manifest.get("kpi_workbook")
     if kpi and (out_dir / kpi).is_file():
