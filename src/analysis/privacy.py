@@ -22,6 +22,16 @@ INTERNAL" mark — and ``manifest.json``. A run is internal when the plan says
 (06_typology does when ``show_names`` lists schools by name; the notebook knows
 when its own output is internal, so a plan author cannot forget it).
 
+What the runner rewrites in a report page: the tables. A table recorded with
+``record.table`` is shown with the rules applied; any other HTML table whose
+headers name a personal column or that shows a small count is replaced by a
+note. Figures (images), Markdown and printed text are *not* rewritten: a
+notebook draws and writes them from its own data, so a notebook that shows
+something computed from a table builds it on :func:`masked` (the table with the
+suppressed cells missing), as the district brief does for its headline,
+sentences and charts. Complementary suppression below works within one level
+of an indicator table, not within each parent unit (see there).
+
 The rule, exactly
 -----------------
 *Personal columns* — a column whose header is, after normalisation (case,
