@@ -236,3 +236,11 @@ def test_english_reports_have_no_vietnamese_only_text(english_reports, small_pro
         )
         assert leftovers == [], (page.name, leftovers[:20])
         assert "Headline indicators against targets" in text or "Indicators" in text
+
+
+def test_key_figures_in_the_index_style():
+    assert i18n.figure(98.15, "vi") == "98,15" and i18n.figure(98.15, "en") == "98.15"
+    assert i18n.figure(2e-05, "vi") == "0,00002"  # a small coefficient stays visible
+    assert i18n.figure(12345.0, "vi") == "12.345"
+    assert i18n.figure(2025, "vi", name="year") == "2025"
+    assert i18n.figure("164", "vi") == "164" and i18n.figure(None, "en") == "—"

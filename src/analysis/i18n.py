@@ -96,6 +96,22 @@ def number(value: Any, lang: str = "vi", digits: int = 1, *, sign: bool = False)
     return format_decimal(rounded, format=pattern, locale=_LOCALES[lang])
 
 
+def figure(value: Any, lang: str = "vi", *, name: str = "") -> str:
+    """A key figure as the index shows it: whole numbers grouped (a ``*year*`` figure plain),
+    other numbers with up to six decimals (coefficients of 0,00002 stay visible), text as is.
+    """
+    from babel.numbers import format_decimal
+
+    check_lang(lang)
+    if isinstance(value, bool | str) or _missing(value):
+        return MISSING if _missing(value) else str(value)
+    if not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value)) if "year" in name else integer(value, lang)
+    return format_decimal(value, format="#,##0.######", locale=_LOCALES[lang])
+
+
 def integer(value: Any, lang: str = "vi") -> str:
     """``12345`` → ``"12.345"`` (vi) or ``"12,345"`` (en)."""
     return number(value, lang, 0)

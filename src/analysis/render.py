@@ -320,6 +320,8 @@ def index_html(
         ],
         t=lambda key, **kw: i18n.text("index", key, lang, **kw),
         label=lambda key: i18n.label("index", key, lang),
+        number=lambda value, name: i18n.figure(value, lang, name=name),
+        decimal=lambda value: i18n.number(value, lang, 1),
     )
 
 
