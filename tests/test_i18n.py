@@ -59,15 +59,6 @@ def test_signs_percent_and_integers():
         i18n.number(1.0, "fr")
 
 
-def test_format_frame_keeps_text_and_formats_numbers():
-    frame = pd.DataFrame({"name": ["Đại Từ", "Phổ Yên"], "n": [1200, 35], "share": [68.74, None]})
-    vi = i18n.format_frame(frame, "vi")
-    assert list(vi["name"]) == ["Đại Từ", "Phổ Yên"]
-    assert list(vi["n"]) == ["1.200", "35"]
-    assert list(vi["share"]) == ["68,7", "—"]
-    assert list(i18n.format_frame(frame, "en")["share"]) == ["68.7", "—"]
-
-
 @pytest.mark.parametrize(("lang", "expected"), [("vi", "2,5"), ("en", "2.5")])
 def test_axis_ticks_in_the_readers_style(lang, expected):
     fig, ax = plt.subplots()

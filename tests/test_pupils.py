@@ -41,20 +41,7 @@ def _pandas_truth(files: list[Path]) -> pd.DataFrame:
     good = rows[
         rows["school_id"].notna() & rows["score"].between(0, 10) & rows["passed"].isin([0, 1])
     ].copy()
-    good["score"] = good["score"].astype("float64")
-    good["below"] = (good["score"] < 5).astype(float)
-    grouped = good.groupby(["school_id", "year", "subject"])
-    out = grouped.agg(
-        pupil_records=("score", "size"),
-        pupil_count=("pupil_id", "nunique"),
-        pupil_mean_score=("score", "mean"),
-        pupil_score_sd=("score", "std"),
-        pupil_pass_rate=("passed", "mean"),
-        pupil_below_threshold_share=("below", "mean"),
-    )
-    for name, q in pupils.QUANTILES.items():
-        out[f"pupil_score_{name}"] = grouped["score"].quantile(q)
-    return out.reset_index()
+    return _expected(good, ["school_id", "year", "subject"])
 
 
 def test_generator_streams_parts_and_row_groups(small):

@@ -17,13 +17,8 @@ LEVEL = "analysis_district"
 PROVINCE = "analysis_province"
 
 
-def fmt_number(value: float, lang: str = "vi", digits: int = 1) -> str:
-    """1234.5 → "1.234,5" (vi) or "1,234.5" (en) — :func:`analysis.i18n.number`."""
-    return i18n.number(value, lang, digits)
-
-
 def with_unit(value: float, measure: str, lang: str) -> str:
-    number = fmt_number(value, lang)
+    number = i18n.number(value, lang)
     return f"{number}{measure}" if measure == "%" else f"{number} {measure}"
 
 
@@ -145,9 +140,9 @@ def findings(
                 "brief",
                 "maturity_finding",
                 lang,
-                share3=f"{fmt_number(share.get(l3, 0), lang)}%",
-                province3=f"{fmt_number(prov_share.get(l3, 0), lang)}%",
-                share1=f"{fmt_number(share.get(l1, 0), lang)}%",
+                share3=i18n.percent(share.get(l3, 0), lang),
+                province3=i18n.percent(prov_share.get(l3, 0), lang),
+                share1=i18n.percent(share.get(l1, 0), lang),
             )
         )
     else:

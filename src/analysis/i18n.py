@@ -3,9 +3,9 @@ written the way each reader writes them.
 
 Numbers go through Babel's CLDR data: Vietnamese groups thousands with a dot and
 writes a decimal comma (``1.234,5``), English the other way round (``1,234.5``).
-:func:`number`, :func:`percent` and :func:`integer` format one value;
-:func:`format_frame` a table for display; :func:`axis` the tick labels of a
-matplotlib axis. A missing value is shown as an em dash everywhere.
+:func:`number`, :func:`percent` and :func:`integer` format one value,
+:func:`figure` a key figure of the index, :func:`axis` the tick labels of a
+matplotlib axis (tables: ``record.formatted``). A missing value is shown as an em dash everywhere.
 """
 
 from __future__ import annotations
@@ -121,25 +121,6 @@ def percent(value: Any, lang: str = "vi", digits: int = 1) -> str:
     """A value already in percent: ``68.7`` → ``"68,7%"`` (vi) or ``"68.7%"`` (en)."""
     text = number(value, lang, digits)
     return text if text == MISSING else f"{text}%"
-
-
-def format_frame(frame, lang: str = "vi", digits: int = 1, *, integers=()) -> Any:
-    """A copy of ``frame`` with every float column written in the reader's style.
-
-    Integer columns (and the columns named in ``integers``) get no decimals; text is
-    left alone. The result is for display (and for CSVs meant for reading, not for
-    computing: those keep numbers as numbers).
-    """
-    import pandas as pd
-
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if column in integers or pd.api.types.is_integer_dtype(values):
-            out[column] = [integer(v, lang) for v in values]
-        elif pd.api.types.is_float_dtype(values):
-            out[column] = [number(v, lang, digits) for v in values]
-    return out
 
 
 def axis(ax, lang: str = "vi", *, which: str = "both", integer: bool = False) -> None:
