@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.helpers
 
-from analysis import ingest, synth
+from analysis.data import ingest, synth
 
 
 def bare_read(folder: Path) -> int:

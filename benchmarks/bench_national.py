@@ -67,7 +67,7 @@ def _step_scan(folder: Path, threads: int | None) -> dict:
 
 
 def _aggregate(folder: Path, threads: int | None, out: str, **options) -> dict:
-    from analysis import pupils
+    from analysis.data import pupils
 
     steps: dict[str, float] = {}
     clock = {"name": None, "at": time.perf_counter()}
@@ -103,7 +103,7 @@ def _step_aggregate_lean(folder: Path, threads: int | None) -> dict:
 def _national_panel(folder: Path):
     import pandas as pd
 
-    from analysis import pupils
+    from analysis.data import pupils
 
     panel = pd.read_parquet(folder / "national_panel.parquet")
     outcomes = pd.read_parquet(folder / "processed" / pupils.OUTCOMES_FILE)
@@ -111,7 +111,7 @@ def _national_panel(folder: Path):
 
 
 def _step_indicators(folder: Path, threads: int | None) -> dict:
-    from analysis import indicators
+    from analysis.measures import indicators
 
     started = time.perf_counter()
     data = _national_panel(folder)
@@ -126,7 +126,8 @@ def _step_indicators(folder: Path, threads: int | None) -> dict:
 
 
 def _step_mixed(folder: Path, threads: int | None) -> dict:
-    from analysis import links, national
+    from analysis.data import national
+    from analysis.models import links
 
     started = time.perf_counter()
     data = _national_panel(folder)
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         _child(args.child, args.out, args.threads)
         return
 
-    from analysis import national
+    from analysis.data import national
 
     folder = args.data or args.out or Path(tempfile.mkdtemp(prefix="bench_national_"))
     scale = national.Scale().scaled(args.scale)

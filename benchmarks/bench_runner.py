@@ -28,7 +28,9 @@ import time
 from pathlib import Path
 
 import analysis
-from analysis import ingest, runner, synth
+from analysis import runner
+from analysis.core import paths
+from analysis.data import ingest, synth
 
 
 def main() -> None:
@@ -81,7 +83,7 @@ def main() -> None:
                 ],
                 check=True,
                 capture_output=True,
-                cwd=runner.paths.project_root(),
+                cwd=paths.project_root(),
             )
         sequential_s = time.perf_counter() - start
         cells_s = sum(r["cell_seconds"] or 0 for r in cold["runs"])

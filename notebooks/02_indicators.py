@@ -33,7 +33,7 @@ from analysis import datasets, i18n, indicators, maturity, plots, quality, recor
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
-say = lambda key, **kw: display(Markdown(i18n.text("notebooks", key, lang, **kw)))  # noqa: E731
+say = i18n.say("notebooks", lang)
 applicable = "school_hierarchy" in data.tables
 if not applicable:
     say("not_applicable", title=spec.title[lang])

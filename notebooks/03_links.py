@@ -41,7 +41,7 @@ data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
 result = links.from_spec(data, outcome=outcome, years=years, model=model, group=group_level)
 glance = result.glance().iloc[0]
-say = lambda key, **kw: display(Markdown(i18n.text("links_notebook", key, lang, **kw)))  # noqa: E731
+say = i18n.say("links_notebook", lang)
 display(Markdown(f"## {i18n.label('links_notebook', 'title', lang)}"))
 if spec.synthetic:
     say("synthetic")

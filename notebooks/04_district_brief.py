@@ -30,11 +30,11 @@ import pandas as pd
 
 from IPython.display import HTML, Markdown, display
 
-from analysis import brief, datasets, i18n, indicators, maturity, plots, quality, record, render
+from analysis import brief, datasets, i18n, indicators, maturity, plots, quality, record, tables
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
-say = lambda key, **kw: display(Markdown(i18n.text("notebooks", key, lang, **kw)))  # noqa: E731
+say = i18n.say("notebooks", lang)
 applicable = "school_hierarchy" in data.tables
 if not applicable:
     say("not_applicable", title=spec.title[lang])
@@ -46,7 +46,7 @@ else:
     if mine.empty:
         raise ValueError(f"unit {unit!r} has no data at level {brief.LEVEL} in {dataset}")
     name = mine["unit_name"].iloc[0]
-    display(Markdown("## " + i18n.text("brief", "title", lang, unit=render.escape_markdown(name), school_year=f"{year - 1}-{year}")))
+    display(Markdown("## " + i18n.text("brief", "title", lang, unit=tables.escape_markdown(name), school_year=f"{year - 1}-{year}")))
     if spec.synthetic:
         display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
     table = brief.headline_table(values, unit=str(unit), year=year, lang=lang)
@@ -71,7 +71,7 @@ if applicable:
 # %%
 if applicable:
     display(Markdown("### " + i18n.label("brief", "trend_heading", lang)))
-    display(Markdown(render.escape_markdown(brief.trend_sentence(values, unit=str(unit), indicator=focus, year=year, lang=lang))))
+    display(Markdown(tables.escape_markdown(brief.trend_sentence(values, unit=str(unit), indicator=focus, year=year, lang=lang))))
     province_id = values[values["level"] == brief.PROVINCE]["unit_id"].iloc[0]
     shown = [(brief.LEVEL, str(unit)), (brief.PROVINCE, province_id)]
     plots.trend(values, indicator=focus, units=shown, lang=lang)

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis import datasets, evaluation, i18n, record
+from analysis import datasets, evaluation, i18n, plots, record
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
-say = lambda key, **kw: display(Markdown(i18n.text("evaluation_notebook", key, lang, **kw)))  # noqa: E731
+say = i18n.say("evaluation_notebook", lang)
 fmt = lambda v: f"{v:.3f}"  # noqa: E731
 programme = spec.programme
 treatment = spec.roles.get("treatment", [])
@@ -52,7 +52,7 @@ if programme:
     say("staggered", outcome=spec.label(outcome, lang), att=fmt(overall["estimate"]), low=fmt(overall["conf_low"]),
         high=fmt(overall["conf_high"]), twfe=f"{fmt(tw['estimate'])} ({fmt(tw['conf_low'])}, {fmt(tw['conf_high'])})")
     record.table("effect_by_cohort", result.tidy("group"), lang=lang, digits=4)
-    evaluation.event_study_plot(result, lang=lang)
+    plots.event_study_plot(result, lang=lang)
     record.data("event_study", result.tidy("dynamic"))
     p = result.pretrend.get("p_value", float("nan"))
     say("pretrend", p=f"{p:.2f}", verdict=i18n.label("evaluation_notebook", "pretrend_ok" if p > 0.05 else "pretrend_bad", lang))
@@ -70,7 +70,7 @@ if not programme and treatment:
     row = weighted.tidy().iloc[0]
     say("weighting", att=fmt(row["estimate"]), low=fmt(row["conf_low"]), high=fmt(row["conf_high"]))
     record.table("balance", weighted.balance, lang=lang, digits=3)
-    evaluation.overlap_plot(weighted, lang=lang)
+    plots.overlap_plot(weighted, lang=lang)
     bins = np.linspace(0, 1, 31)  # the histogram's bins; counts of units, persons when rows are
     record.data("overlap", pd.DataFrame({
         "bin_low": bins[:-1], "bin_high": bins[1:],

@@ -31,11 +31,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from analysis import datasets, i18n, indicators, record, typology
+from analysis import datasets, i18n, indicators, plots, record, typology
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
-say = lambda key, **kw: display(Markdown(i18n.text("typology", key, lang, **kw)))  # noqa: E731
+say = i18n.say("typology", lang)
 applicable = "school_hierarchy" in data.tables
 if not applicable:
     display(Markdown(i18n.text("notebooks", "not_applicable", lang, title=spec.title[lang])))
@@ -51,7 +51,7 @@ else:
     say("profiles_text", k=groups.k, sil=f"{max(groups.silhouettes.values()):.2f}", ari=f"{groups.stability:.2f}")
     for g, name in groups.names.items():
         display(Markdown(f"- **{g}** (n={groups.sizes[g]}): {name}"))
-    typology.profile_heatmap(groups, lang=lang)
+    plots.profile_heatmap(groups, lang=lang)
     names = {i.id: i.name[lang] for i in indicators.load_indicators()}
     record.data("profiles", groups.profile.rename(columns=names).rename_axis("profile").assign(
         profile_name=lambda t: t.index.map(groups.names), n_schools=lambda t: t.index.map(groups.sizes)))
@@ -62,7 +62,7 @@ else:
 if applicable:
     risk = typology.at_risk(data)
     say("risk_text", auc=f"{risk.auc:.2f}", base=f"{risk.baseline_auc:.2f}", ap=f"{risk.average_precision:.2f}")
-    typology.risk_plots(risk, lang=lang)
+    plots.risk_plots(risk, lang=lang)
     y, p = risk.predictions["outcome"], risk.predictions["risk"]
     (fpr, tpr, _), (precision, recall, _) = roc_curve(y, p), precision_recall_curve(y, p)
     record.data("risk_curves", pd.concat([

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import ingest, synth
+from analysis.data import ingest, synth
 
 ROOT = Path(__file__).resolve().parents[1]
 

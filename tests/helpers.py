@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import schema, synth
+from analysis.data import schema, synth
 
 
 def sample_panel(n: int = 6, seed: int = 3) -> pd.DataFrame:

@@ -20,7 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import ingest, legacy, schema
+from analysis.core import legacy
+from analysis.core.text import strip_diacritics
+from analysis.data import ingest, schema
 from tests.helpers import panel_rows, sample_panel, to_cp1258, write_csv, write_xlsx
 
 PANEL = sample_panel(4)
@@ -206,7 +208,10 @@ case(
     id="header_without_diacritics",
     build=lambda tmp: write_csv(
         tmp / "khong_dau.csv",
-        [[__import__("analysis.text").text.strip_diacritics(c) for c in ROWS[0]], *ROWS[1:]],
+        [
+            [strip_diacritics(c) for c in ROWS[0]],
+            *ROWS[1:],
+        ],
     ),
     accepted=4,
     check=_enrolment_is(TRUE_ENROLMENT),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import datasets, schema
-from analysis._yaml import ConfigError
+from analysis.core.config import ConfigError
+from analysis.data import datasets, schema
 
 REAL = ["star", "maschools", "school93_98", "hsb"]
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 import analysis
-from analysis import paths, record, runner
+from analysis import runner
+from analysis.core import provenance
+from analysis.report import record
 from tests.conftest import run_default as _run_default
 from tests.test_safety import read_page
 
@@ -123,7 +125,7 @@ def test_every_notebook_runs_alone_and_repeats_the_plans_results(
     inputs = runner.inputs_record(plan.dataset, small_province)
     for run in plan.runs:
         rec = recorded[run.id]
-        assert rec["notebook_sha256"] == paths.sha256_file(run.notebook), run.id
+        assert rec["notebook_sha256"] == provenance.sha256_file(run.notebook), run.id
         assert rec["parameters"] == json.loads(json.dumps(run.parameters)), run.id
         assert rec["seeds"] == json.loads(json.dumps(runner.seeds(run))), run.id
         assert rec["inputs"] == inputs, run.id

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analysis import ingest, schema
+from analysis.data import ingest, schema
 from tests.helpers import panel_rows, sample_panel, write_csv, write_xlsx
 
 

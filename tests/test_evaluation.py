@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import datasets, evaluation, links, synth
+from analysis.data import datasets, synth
+from analysis.models import evaluation, links
+from analysis.report import plots
 
 
 @pytest.fixture(scope="module")
@@ -164,5 +166,5 @@ def test_plots_draw(staggered):
         frame["y"] = frame["d"] + frame["x"] + rng.normal(size=400)
         weighted = evaluation.weighting(frame, outcome="y", treatment="d", covariates=["x"])
         for lang in ("vi", "en"):
-            evaluation.event_study_plot(staggered, lang=lang).figure.canvas.draw()
-            evaluation.overlap_plot(weighted, lang=lang).figure.canvas.draw()
+            plots.event_study_plot(staggered, lang=lang).figure.canvas.draw()
+            plots.overlap_plot(weighted, lang=lang).figure.canvas.draw()

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analysis import datasets, export, i18n
+from analysis.core import i18n
+from analysis.data import datasets
+from analysis.report import export
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,8 @@ def test_cli_indicators(realistic_ingested, tmp_path):
 
 
 def test_public_workbook_applies_the_privacy_rules(kpi, tmp_path):
-    from analysis import indicators, privacy
+    from analysis.measures import indicators
+    from analysis.report import privacy
 
     data, _, written = kpi
     # the school rows hold small teacher counts: the rules have something to do

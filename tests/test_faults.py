@@ -23,7 +23,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis import runner, synth
+from analysis import runner
+from analysis.core import paths
+from analysis.data import synth
+from analysis.runner import engine as runner_engine
+from analysis.runner import execute
+from analysis.runner import plan as runner_plan
 from tests.test_runner import _notebook, _plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +218,7 @@ def test_retry_policy(tmp_path, monkeypatch, started, errors, status, attempts, 
         "cell_timeout": 5,
         "start_timeout": 1,
     }
-    outcome = runner.execute(job)
+    outcome = execute.execute(job)
     assert (outcome["status"], outcome["attempts"], fake.calls) == (status, attempts, attempts)
     error = outcome["error"] or {}
     assert error.get("cause") == cause and error.get("cell") == cell
@@ -460,7 +465,8 @@ def test_run_ids_and_grid_values_stay_inside(fault_dir, tmp_path):
 
 def test_every_output_path_is_checked(fault_dir, tmp_path, monkeypatch):
     plan = runner.load_plan(_plan(fault_dir, [{"id": "../../evil", "notebook": "ok.ipynb"}]))
-    monkeypatch.setattr(runner, "safe_name", lambda run_id: run_id)  # as if it let '..' through
+    for module in (runner_plan, runner_engine):  # as if it let '..' through
+        monkeypatch.setattr(module, "safe_name", lambda run_id: run_id)
     out = tmp_path / "a" / "b" / "out"
     with pytest.raises(runner.PlanError, match=r"outside the output folder"):
         runner.run_plan(plan, out_dir=out)
@@ -478,7 +484,7 @@ def test_run_ids_that_would_share_a_file_are_refused(fault_dir):
 
 def test_default_output_folder_is_reports_plan_name(fault_dir, monkeypatch, tmp_path):
     plan = runner.load_plan(_plan(fault_dir, [{"id": "a", "notebook": "ok.ipynb"}], "myplan"))
-    assert runner.default_out_dir(plan) == runner.paths.reports_dir() / "myplan"
+    assert runner.default_out_dir(plan) == paths.reports_dir() / "myplan"
     plan.name = "../outside"  # a plan built in code is checked too
     with pytest.raises(runner.PlanError, match=r"key 'name' is '../outside'"):
         runner.run_plan(plan)

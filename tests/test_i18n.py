@@ -12,8 +12,11 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from analysis import i18n, paths, plots, runner, synth
-from analysis._yaml import load_yaml
+from analysis import runner
+from analysis.core import i18n, paths
+from analysis.core.config import load_yaml
+from analysis.data import synth
+from analysis.report import plots
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import datasets, hierarchy, i18n, indicators, schema
-from analysis._yaml import ConfigError
+from analysis.core import i18n
+from analysis.core.config import ConfigError
+from analysis.data import datasets, hierarchy, schema
+from analysis.measures import indicators
 
 PROCESSED = (
     set(schema.processed_columns("panel"))

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from analysis import ingest, schema, synth
+from analysis.data import ingest, schema, synth
 from tests.helpers import cell_text, to_cp1258
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analysis import ingest, schema, synth
+from analysis.data import ingest, schema, synth
 
 REGISTER = ["schools", "units", "membership", "crosswalk"]
 

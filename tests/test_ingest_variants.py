@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas.testing as pdt
 import pytest
 
-from analysis import ingest, schema
-from analysis.text import NotANumber, header_key, parse_bool, parse_number, parse_school_year
+from analysis.core.text import NotANumber, header_key, parse_bool, parse_number, parse_school_year
+from analysis.data import ingest, schema
 from tests.helpers import panel_rows, sample_panel, write_csv, write_xlsx
 
 
@@ -146,7 +146,7 @@ def test_semicolon_csv_with_vietnamese_decimals(sample, tmp_path):
 
 
 def test_headers_without_diacritics_in_other_order_with_title_rows(sample, tmp_path):
-    from analysis.text import strip_diacritics
+    from analysis.core.text import strip_diacritics
 
     rows = panel_rows(sample)
     rows[0] = [strip_diacritics(h).upper() for h in rows[0]]

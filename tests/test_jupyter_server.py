@@ -38,7 +38,7 @@ import requests
 import websocket
 
 import analysis
-from analysis import i18n
+from analysis.core import i18n
 from tests.test_notebook_files import make_recipe
 
 ROOT = Path(__file__).resolve().parents[1]

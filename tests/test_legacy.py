@@ -7,7 +7,8 @@ import unicodedata
 import pytest
 import yaml
 
-from analysis import legacy, paths, synth
+from analysis.core import legacy, paths
+from analysis.data import synth
 
 VOWELS = "aăâeêioôơuưy"
 TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]

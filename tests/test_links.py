@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import links, synth
+from analysis.data import synth
+from analysis.models import links
 
 TRUTH = synth.PARAMS
 REDUCED = {
@@ -244,7 +245,7 @@ def test_plots_draw_with_vietnamese_labels(frame):
     import matplotlib
 
     matplotlib.use("Agg")
-    from analysis import plots
+    from analysis.report import plots
 
     result = links.estimate(frame, FORMULA, cluster="school_id")
     me = links.marginal_effects(result, focal="infra", moderator="trained_share")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import datasets, maturity
+from analysis.data import datasets
+from analysis.measures import maturity
 
 
 @pytest.fixture(scope="module")

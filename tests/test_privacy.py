@@ -27,7 +27,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis import i18n, privacy, record, render, runner, share
+from analysis import runner
+from analysis.core import i18n
+from analysis.report import privacy, record, tables
+from analysis.runner import executors, render, share
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
@@ -177,10 +180,9 @@ def test_indicator_rows_and_complementary_suppression():
     assert (internet["numerator"] != mark).all() and (internet["value"] != mark).all()
     assert privacy.scan(frame) == []
     # the same table localised (as in a CSV or a report) is recognised by its labels
-    from analysis import export
 
-    assert privacy.scan(export.localise(table, "vi"))
-    assert privacy.scan(export.localise(frame, "en")) == []
+    assert privacy.scan(tables.localise(table, "vi"))
+    assert privacy.scan(tables.localise(frame, "en")) == []
 
 
 def test_change_of_the_year_after_a_hidden_row_is_hidden():
@@ -209,7 +211,7 @@ def test_change_of_the_year_after_a_hidden_row_is_hidden():
 def test_indicator_names_head_values_not_counts():
     """Wide tables keyed by indicator name (the KPI school sheet, typology profiles) hold
     shares and ratios, even where a name reads like a count's label."""
-    from analysis import indicators
+    from analysis.measures import indicators
 
     names = {i.id: i.name for i in indicators.load_indicators()}
     for lang in i18n.LANGUAGES:
@@ -233,12 +235,12 @@ def test_long_tables_lose_the_values_of_personal_columns():
 
 
 def test_html_tables_are_read_as_the_reader_sees_them():
-    table = record.html_table(
+    table = tables.html_table(
         pd.DataFrame({"Số học sinh": [1200, SMALL], "Điểm": [6.5, 7.25]}), lang="vi"
     )
     problems = privacy.scan_html(table, lang="vi")
     assert len(problems) == 1 and f"a count of {SMALL} persons" in problems[0], problems
-    english = record.html_table(pd.DataFrame({"Teachers": [1200.0, 7.0]}), lang="en")
+    english = tables.html_table(pd.DataFrame({"Teachers": [1200.0, 7.0]}), lang="en")
     assert privacy.scan_html(english, lang="en") == []  # 1,200 read as 1200, not 1.2
 
 
@@ -265,7 +267,7 @@ def test_figures_named_after_personal_columns_or_small_counts():
 PLANTED_SOURCE = f"""import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import display
-from analysis import record
+from analysis.report import record
 frame = pd.DataFrame({planted().to_dict(orient="list")!r})
 record.table("planted", frame, label="Planted table", lang=lang)
 fig, ax = plt.subplots()
@@ -443,7 +445,7 @@ def test_share_refuses_a_plan_that_has_not_run(tmp_path):
 def test_share_refuses_a_bundle_that_breaks_the_rules(tmp_path):
     out = tmp_path / "p"
     (out / "html").mkdir(parents=True)
-    page = record.html_table(planted(), lang="vi")  # a raw table slipped into a page
+    page = tables.html_table(planted(), lang="vi")  # a raw table slipped into a page
     (out / "html" / "r.report.html").write_text(page, encoding="utf-8")
     (out / "notebooks").mkdir()
     manifest = {
@@ -487,7 +489,7 @@ def test_payloads_come_back_from_a_remote_run(tmp_path):
         "run_timeout": 600,
         "shared_cache": str(out / ".cache" / "shared"),
     }
-    outcome = runner._remote(job)  # the task body, outside a worker
+    outcome = executors.remote(job)  # the task body, outside a worker
     assert outcome["status"] == "succeeded", outcome.get("error")
     executed = out / "notebooks" / "remote.ipynb"
     executed.parent.mkdir(parents=True)
@@ -586,7 +588,8 @@ def test_default_plan_share_bundle(default_reports, tmp_path):
 def test_the_brief_builds_on_the_masked_values(small_province):
     """A district with 3 trained teachers: the CSVs hide the count, so the headline, the trend
     sentence and the rank must not give its share back either."""
-    from analysis import brief, datasets
+    from analysis.data import datasets
+    from analysis.report import brief
 
     data = datasets.load("thai_nguyen_synthetic", processed=small_province)
     frame = data.data.copy()
@@ -633,7 +636,7 @@ def test_old_row_numbers_of_a_filtered_table_are_not_a_column():
 
 
 def test_reject_messages_lose_the_servers_folders():
-    from analysis import quality
+    from analysis.measures import quality
 
     rejects = pd.DataFrame(
         {

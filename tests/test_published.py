@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import datasets, links
+from analysis.data import datasets
+from analysis.models import links
 
 
 def _check(result, expected: dict[str, tuple[float, float]], digits: int) -> None:

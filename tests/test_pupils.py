@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from analysis import cli, datasets, ingest, national, pupils, synth
+from analysis import cli
+from analysis.data import datasets, ingest, national, pupils, synth
 
 SMALL = national.Scale(
     schools=200,

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import datasets, quality
+from analysis.data import datasets
+from analysis.measures import quality
 
 OUTLIER_INDICATOR = {
     "bandwidth_mbps": "bandwidth_per_learner",

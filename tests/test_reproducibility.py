@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import runner
+from analysis.runner import keys
 from tests.test_runner import _notebook, _plan
 
 WORDS = [f"school-{i}" for i in range(40)]
@@ -92,6 +93,6 @@ def test_kernel_gets_the_fixed_hash_seed_and_the_manifest_records_it(tmp_path):
 
 def test_seed_names():
     for name in ("seed", "random_state", "random_seed", "bootstrap_seed", "SEED"):
-        assert runner._is_seed(name), name
+        assert keys.is_seed(name), name
     for name in ("seeds_file", "year", "state", "seedling"):
-        assert not runner._is_seed(name), name
+        assert not keys.is_seed(name), name

@@ -21,7 +21,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis import ingest, render, runner, synth
+from analysis import runner
+from analysis.data import ingest, synth
+from analysis.report import tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICT = "164"  # analysis_district_id of the district whose name is markup
@@ -100,17 +102,17 @@ def test_escape_markdown_keeps_the_text_and_drops_the_markup():
     import mistune
 
     value = DISTRICT_NAME + "\n<script>y</script> $x^2$ `c` &amp; 1. #h \\"
-    html_out = mistune.html(render.escape_markdown(value))
+    html_out = mistune.html(tables.escape_markdown(value))
     page = _Page()
     page.feed(html_out)
     assert page.live == []
     assert "".join(page.text).strip() == value.replace("\n", " ")
     assert "<script>" not in html_out and "<a " not in html_out and "<strong>" not in html_out
-    assert render.escape_markdown("Trường THCS Nguyễn Trãi") == "Trường THCS Nguyễn Trãi"
+    assert tables.escape_markdown("Trường THCS Nguyễn Trãi") == "Trường THCS Nguyễn Trãi"
 
 
 def test_status_table_escapes_cells_and_headers():
-    from analysis import plots
+    from analysis.report import plots
 
     frame = pd.DataFrame({"name": [CELL], "status": ["met"], BAD_UNIT: [1.5]})
     out = plots.status_colours(frame, ["met"], "status").to_html()

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from analysis import synth
+from analysis.data import synth
 
 
 def _bytes(folder):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import datasets, typology
+from analysis.data import datasets
+from analysis.models import typology
+from analysis.report import plots
 
 
 @pytest.fixture(scope="module")
@@ -52,5 +54,5 @@ def test_plots_draw(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         for lang in ("vi", "en"):
-            typology.profile_heatmap(groups, lang=lang).figure.canvas.draw()
-            typology.risk_plots(risk, lang=lang).canvas.draw()
+            plots.profile_heatmap(groups, lang=lang).figure.canvas.draw()
+            plots.risk_plots(risk, lang=lang).canvas.draw()

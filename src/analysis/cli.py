@@ -71,7 +71,8 @@ def generate(
     ] = False,
 ) -> None:
     """Generate the synthetic Thái Nguyên province (raw Excel reports + truth.json)."""
-    from analysis import paths, synth
+    from analysis.core import paths
+    from analysis.data import synth
 
     out = out or paths.default_raw_dataset()
     if if_missing and (out / "truth.json").is_file():
@@ -102,7 +103,7 @@ def ingest(
     check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing")] = False,
 ) -> None:
     """Read raw school reports into validated tables (Parquet + DuckDB)."""
-    from analysis import ingest as ingest_module
+    from analysis.data import ingest as ingest_module
 
     try:
         with _progress() as progress:
@@ -142,7 +143,7 @@ def pupils(
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; spills past it")] = "3GB",
 ) -> None:
     """Aggregate pupil results to school-year outcomes (DuckDB, streaming; rejects kept)."""
-    from analysis import pupils as pupils_module
+    from analysis.data import pupils as pupils_module
 
     steps = list(pupils_module.STEPS)
     try:
@@ -194,7 +195,7 @@ def national(
     seed: Annotated[int, typer.Option(help="Random seed")] = 20250901,
 ) -> None:
     """Generate a synthetic national system: school-year panel + pupil results (Parquet)."""
-    from analysis import national as national_module
+    from analysis.data import national as national_module
 
     if schools < 10 or pupils < 1000:
         errors.print("--schools must be at least 10 and --pupils at least 1000", style="red")
@@ -230,7 +231,9 @@ def indicators(
     out: Annotated[Path | None, typer.Option(help="Output folder (default reports/kpi)")] = None,
 ) -> None:
     """Indicators, targets, CĐS maturity and data quality: KPI workbook (Excel) + CSV."""
-    from analysis import datasets, export, i18n, paths
+    from analysis.core import i18n, paths
+    from analysis.data import datasets
+    from analysis.report import export
 
     if lang not in i18n.LANGUAGES:
         errors.print(f"unknown language {lang!r}; expected vi or en", style="red")
@@ -356,9 +359,10 @@ def share(
     ] = None,
 ) -> None:
     """Zip what a plan's readers may receive: reports without code, index, public tables."""
-    from analysis import paths, runner
-    from analysis import share as share_module
-    from analysis._yaml import ConfigError, load_yaml
+    from analysis import runner
+    from analysis.core import paths
+    from analysis.core.config import ConfigError, load_yaml
+    from analysis.runner import share as share_module
 
     if out is None:
         try:

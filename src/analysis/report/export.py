@@ -1,0 +1,214 @@
+"""The KPI tables analysts use: an Excel workbook and the same tables as CSV.
+
+Headers and coded values (levels, statuses, domains) are in Vietnamese by
+default and in English on request. The workbook opens cleanly: frozen header,
+filters, sensible widths and number formats, and a first sheet that says what
+the figures are (and that placeholder targets and the unverified 4725 criteria
+must be checked).
+
+With ``public=True`` the privacy rules (:mod:`analysis.privacy`) are applied to
+every table before it is shaped (the school sheet is pivoted from school rows
+already suppressed): this is the workbook the runner writes into
+``reports/<plan>/`` and the share bundle carries. ``workbench indicators``
+writes the analysts' full workbook to ``reports/kpi/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import __version__
+from analysis.core import i18n
+from analysis.measures import indicators, maturity, quality
+from analysis.report import privacy
+from analysis.report.tables import localise
+
+FIXED_TIMESTAMP = dt.datetime(2025, 1, 1)
+SHEET_LEVELS = {
+    "province": "analysis_province",
+    "district": "analysis_district",
+    "unit": "unit",
+    "school": "school",
+}
+
+
+def kpi_tables(dataset, *, lang: str = "vi", public: bool = False) -> dict[str, pd.DataFrame]:
+    """The KPI tables of a dataset loaded from processed tables (synthetic or real ingest);
+    ``public`` applies the privacy rules (small cells suppressed, personal columns out)."""
+    i18n.check_lang(lang)
+    data = dataset.data
+    table = indicators.compute(data, levels=tuple(SHEET_LEVELS.values()), lang=lang)
+    out: dict[str, pd.DataFrame] = {}
+    for sheet, level in SHEET_LEVELS.items():
+        part = table[table["level"] == level].reset_index(drop=True)
+        if public:
+            part = privacy.apply(part, lang=lang).frame
+        if sheet == "school":
+            part = school_profile(part, data)
+        out[sheet] = part
+    out["maturity"] = maturity.distribution(data, level="analysis_district", lang=lang)
+    hierarchy = dataset.tables.get("school_hierarchy")
+    if hierarchy is not None:
+        comp, _ = quality.completeness(hierarchy, data, rejects=dataset.tables.get("rejects"))
+        out["completeness"] = comp
+        out["quality"] = quality.summary(
+            data, hierarchy=hierarchy, rejects=dataset.tables.get("rejects")
+        )
+    out["definitions"] = indicators.definitions(lang)
+    if public:
+        for key in ("maturity", "completeness", "quality"):
+            if key in out:
+                out[key] = privacy.apply(out[key], lang=lang).frame
+    return out
+
+
+def school_profile(school_rows: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
+    """Schools wide: one row per school-year, one column per indicator (by name).
+
+    Status and targets are judged for units, not single schools; the tidy
+    school-level rows stay available from :func:`analysis.indicators.compute`.
+    """
+    wide = school_rows.pivot_table(
+        index=["unit_id", "year"], columns="name", values="value", aggfunc="first", sort=False
+    )
+    order = list(dict.fromkeys(school_rows["name"]))
+    wide = wide[order].reset_index().rename(columns={"unit_id": "school_id"})
+    where = data[["school_id", "year", "school_name", "unit_name", "analysis_district_name"]]
+    wide = where.merge(wide, on=["school_id", "year"], how="right")
+    return wide.sort_values(["school_id", "year"]).reset_index(drop=True)
+
+
+def _readme(dataset, lang: str, public: bool = False) -> pd.DataFrame:
+    fw = maturity.load_framework()
+    spec = dataset.spec
+    lines = {
+        "vi": [
+            ("Bộ dữ liệu", spec.title["vi"]),
+            ("Dữ liệu mô phỏng", "Có — không phải số liệu thật" if spec.synthetic else "Không"),
+            (
+                "Cách tính",
+                "Giá trị = hệ số × tổng tử số ÷ tổng mẫu số ở mỗi cấp "
+                "(không lấy trung bình tỷ lệ của các trường)",
+            ),
+            (
+                "Chỉ tiêu",
+                "Chỉ tiêu ghi 'placeholder' là giá trị tạm, chưa kiểm chứng: "
+                "thay bằng chỉ tiêu của kế hoạch tỉnh",
+            ),
+            ("Mức độ CĐS", f"{fw.decision}. {fw.verification_note.get('vi', '')}"),
+            (
+                "Tình trạng",
+                "Đạt; Đúng tiến độ = xu hướng tuyến tính 3 năm gần nhất đạt chỉ tiêu "
+                "ở năm chỉ tiêu; Chậm tiến độ",
+            ),
+            ("Phiên bản", f"cds-workbench {__version__}"),
+        ],
+        "en": [
+            ("Dataset", spec.title["en"]),
+            ("Synthetic data", "Yes — not real figures" if spec.synthetic else "No"),
+            (
+                "Computation",
+                "value = factor × sum of numerators ÷ sum of denominators at each level "
+                "(never an average of school ratios)",
+            ),
+            (
+                "Targets",
+                "Targets marked 'placeholder' are not verified: "
+                "replace them with the provincial plan's figures",
+            ),
+            ("CĐS maturity", f"{fw.decision}. {fw.verification_note.get('en', '')}"),
+            (
+                "Status",
+                "Met; On track = the linear trend of the last 3 years reaches the target "
+                "by its year; Behind",
+            ),
+            ("Version", f"cds-workbench {__version__}"),
+        ],
+    }
+    rows = lines[lang]
+    if public:
+        rows = [*rows, (i18n.label("privacy", "workbook_note", lang), privacy.footnote(lang))]
+    return pd.DataFrame(rows, columns=["", " "])
+
+
+def write_workbook(
+    dataset,
+    tables: dict[str, pd.DataFrame],
+    path: Path,
+    *,
+    lang: str = "vi",
+    public: bool = False,
+) -> Path:
+    """Write the KPI workbook atomically (Vietnamese headers unless ``lang="en"``);
+    ``public`` says on the first sheet what the suppression marker means."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".xlsx.tmp")
+    book = xlsxwriter.Workbook(str(tmp), {"nan_inf_to_errors": True})
+    book.set_properties({"title": "CĐS KPI", "author": "cds-workbench", "created": FIXED_TIMESTAMP})
+    head = book.add_format(
+        {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1}
+    )
+    number = book.add_format({"num_format": "#,##0.0"})
+    integer = book.add_format({"num_format": "#,##0"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    sheets = {"readme": _readme(dataset, lang, public), **tables}
+    for key, frame in sheets.items():
+        name = i18n.label("sheets", key, lang)[:31]
+        shown = frame if key == "readme" else localise(frame, lang)
+        sheet = book.add_worksheet(name)
+        for c, header in enumerate(shown.columns):
+            sheet.write_string(0, c, str(header), head)
+            column = shown.iloc[:, c]
+            kind = column.dtype
+            if pd.api.types.is_integer_dtype(kind):
+                fmt = integer
+            elif pd.api.types.is_float_dtype(kind):
+                fmt = number
+            else:
+                fmt = wrap if key == "readme" else None
+            width = max([len(str(header))] + [len(str(v)) for v in column.head(200)])
+            sheet.set_column(c, c, min(max(width + 2, 8), 60 if key == "readme" else 40), fmt)
+            for r, value in enumerate(column, start=1):
+                if value is None or (not isinstance(value, str) and pd.isna(value)):
+                    continue
+                if isinstance(value, str):
+                    sheet.write_string(r, c, value)
+                elif isinstance(value, bool):
+                    sheet.write_boolean(r, c, value)
+                elif fmt is None:  # numbers in a text column (beside suppression markers)
+                    sheet.write_number(r, c, float(value), number)
+                else:
+                    sheet.write_number(r, c, float(value))
+        if key != "readme" and len(shown):
+            sheet.freeze_panes(1, 0)
+            sheet.autofilter(0, 0, len(shown), len(shown.columns) - 1)
+    book.close()
+    os.replace(tmp, path)
+    return path
+
+
+def write_csv(tables: dict[str, pd.DataFrame], folder: Path, *, lang: str = "vi") -> list[Path]:
+    """Each table as UTF-8 CSV with a BOM (so Excel shows Vietnamese correctly)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, frame in tables.items():
+        target = folder / f"{key}.csv"
+        tmp = target.with_suffix(".csv.tmp")
+        localise(frame, lang).to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.replace(tmp, target)
+        written.append(target)
+    return written
+
+
+def export(dataset, out_dir: Path, *, lang: str = "vi") -> dict[str, object]:
+    """KPI workbook + CSVs for ``dataset`` under ``out_dir``; returns the tables and paths."""
+    tables = kpi_tables(dataset, lang=lang)
+    workbook = write_workbook(dataset, tables, out_dir / f"kpi_{lang}.xlsx", lang=lang)
+    csvs = write_csv(tables, out_dir / f"csv_{lang}", lang=lang)
+    return {"tables": tables, "workbook": workbook, "csv": csvs}

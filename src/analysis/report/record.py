@@ -1,0 +1,271 @@
+"""What a notebook records for the runner: key figures, tables, the data behind figures.
+
+Each call displays an output carrying a custom MIME type that renderers ignore;
+the runner reads these outputs from the executed notebook (also when it comes
+back from a Dask worker as bytes), so it reads numbers and data, not HTML.
+This is what scrapbook's ``glue`` did, without its unmaintained dependency.
+
+* ``record.figure("completeness", 97.3, label="…")`` — one key figure (shown to
+  nobody; collected into ``figures.csv``).
+* ``record.table("rejects", frame, label="…", counts=[...], lang=lang)`` — shows the
+  table (escaped HTML, numbers formatted for the reader) and carries its data.
+  The runner writes the data, with the privacy rules applied
+  (:mod:`analysis.privacy`), to ``reports/<plan>/data/<run>/<name>.csv``; the
+  report without code shows the privacy-applied table, a footnote when cells
+  were suppressed or columns removed, and a link to the CSV.
+* ``record.data("trend", frame, label="…")`` — the data behind the figure just
+  drawn (nothing visible in the notebook; a link to the CSV under the figure in
+  the reports). It first shows the open matplotlib figures, so the link lands
+  under its figure.
+* ``record.internal(reason, lang=lang)`` — this run's outputs are internal (an
+  at-risk list with school names, say): a visible "NỘI BỘ / INTERNAL" banner here,
+  the mark in the index, and the run is left out of the share bundle.
+
+``counts`` names columns of a table that count persons (pupils, teachers) beyond
+those declared in ``config/privacy.yml``; rows where such a count is small are
+suppressed in everything shared.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from IPython.display import display
+
+from analysis.core import i18n
+from analysis.report import privacy
+from analysis.report.tables import render_table
+
+MIME = "application/vnd.cds-workbench.figure+json"
+TABLE_MIME = "application/vnd.cds-workbench.table+json"
+DATA_MIME = "application/vnd.cds-workbench.data+json"
+INTERNAL_MIME = "application/vnd.cds-workbench.internal+json"
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _display(bundle: dict[str, Any]) -> None:
+    display(bundle, raw=True)
+
+
+def figure(name: str, value: Any, *, label: str = "", unit: str = "") -> None:
+    """Record one key figure (shown to nobody; read by the runner)."""
+    payload = {"name": name, "value": _plain(value), "label": label, "unit": unit}
+    _display({MIME: payload, "text/plain": ""})
+
+
+# --------------------------------------------------------------------------
+# Tables and the data behind figures
+
+
+def _frame_for_payload(frame) -> Any:
+    """A flat copy: a meaningful index becomes columns, column names become unique text."""
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame or Series, got {type(frame).__name__}")
+    out = frame.copy()
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = [" · ".join(str(p) for p in c if str(p)) for c in out.columns]
+    if not isinstance(out.index, pd.RangeIndex) or out.index.name is not None:
+        names = [n if n is not None else "" for n in out.index.names]
+        # a named or non-integer index carries meaning; a filtered or sorted frame's old row
+        # numbers (unnamed integers) do not
+        if any(names) or not pd.api.types.is_integer_dtype(out.index):
+            out.index = out.index.set_names(
+                [n or ("index" if len(names) == 1 else f"index_{i}") for i, n in enumerate(names)]
+            )
+            out = out.reset_index()
+        else:
+            out = out.reset_index(drop=True)
+    seen: dict[str, int] = {}
+    columns = []
+    for column in out.columns:
+        name = str(column)
+        seen[name] = seen.get(name, 0) + 1
+        columns.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    out.columns = columns
+    for column in out.columns:  # categories and periods travel as their text
+        if isinstance(out[column].dtype, pd.CategoricalDtype | pd.PeriodDtype):
+            out[column] = out[column].astype(str).where(out[column].notna(), None)
+    return out.reset_index(drop=True)
+
+
+def _payload(kind: str, name: str, frame, label: str, counts, lang: str, digits: int) -> dict:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("a table needs a name (it names its CSV file)")
+    flat = _frame_for_payload(frame)
+    return {
+        "kind": kind,
+        "name": name,
+        "label": str(label),
+        "counts": [str(c) for c in counts],
+        "lang": lang,
+        "digits": int(digits),
+        "frame": json.loads(
+            flat.to_json(orient="table", index=False, date_format="iso", double_precision=15)
+        ),
+    }
+
+
+def frame_of(payload: dict[str, Any]):
+    """The DataFrame a ``table``/``data`` payload carries."""
+    frame = payload["frame"]
+    text = frame if isinstance(frame, str) else json.dumps(frame)
+    return pd.read_json(io.StringIO(text), orient="table")
+
+
+def table(
+    name: str,
+    frame,
+    *,
+    label: str = "",
+    counts: Sequence[str] = (),
+    lang: str = "vi",
+    digits: int = 2,
+    status: str | None = None,
+) -> None:
+    """Show a table and record its data for the runner (CSV, privacy-applied report).
+
+    Parameters
+    ----------
+    name : the table's name in its run: its CSV is ``data/<run>/<name>.csv``.
+    frame : DataFrame (or Series); a named or non-default index becomes columns.
+    label : a caption shown above the table.
+    counts : columns that count persons (pupils, teachers), in addition to those
+        declared in ``config/privacy.yml``.
+    lang : ``vi`` or ``en``: how numbers are written (``1.234,5`` or ``1,234.5``).
+    digits : decimals shown at most (the CSV keeps full precision).
+    status : a column of status codes (``met``, ``on_track``, ``behind``…), coloured like
+        :func:`analysis.plots.status_colours`.
+
+    Headers and coded values (level, status…) are shown in ``lang`` (as in the KPI
+    workbook); the recorded data keep the frame's own names and codes.
+    """
+    payload = _payload("table", name, frame, label, counts, lang, digits)
+    payload["status"] = status
+    shown = render_table(frame_of(payload), payload, lang=lang)
+    _display({TABLE_MIME: payload, "text/html": shown, "text/plain": f"[table {name}]"})
+
+
+def data(
+    name: str,
+    frame,
+    *,
+    label: str = "",
+    counts: Sequence[str] = (),
+) -> None:
+    """Record the data behind the figure just drawn (its CSV is linked under the figure).
+
+    The open matplotlib figures are shown first (inline backend), so the link the
+    reports put here sits under its figure.
+    """
+    _show_open_figures()
+    payload = _payload("data", name, frame, label, counts, "", 0)
+    _display({DATA_MIME: payload, "text/plain": ""})
+
+
+def internal(reason: str = "", *, lang: str = "vi") -> None:
+    """Mark this run internal: a visible banner, the mark in the index, never shared."""
+
+    banner = i18n.label("privacy", "internal_banner", lang)
+    text = html.escape(banner + (f" — {reason}" if reason else ""))
+    shown = f'<div class="cds-internal" style="{INTERNAL_STYLE}">{text}</div>'
+    _display({INTERNAL_MIME: {"reason": str(reason)}, "text/html": shown, "text/plain": text})
+
+
+INTERNAL_STYLE = (
+    "border:2px solid #d73027;color:#d73027;font-weight:bold;padding:.4rem .6rem;"
+    "margin:.5rem 0;letter-spacing:.02em"
+)
+
+
+def _show_open_figures() -> None:
+    if "matplotlib" not in sys.modules:
+        return
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if "inline" in matplotlib.get_backend() and plt.get_fignums():
+        plt.show()
+
+
+# --------------------------------------------------------------------------
+# Reading an executed notebook
+
+
+def _load(notebook: Path | str | dict) -> dict:
+    if isinstance(notebook, dict):
+        return notebook
+    return json.loads(Path(notebook).read_text("utf-8"))
+
+
+def _outputs(nb: dict, mime: str):
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(mime)
+            if payload is not None:
+                yield json.loads(payload) if isinstance(payload, str) else payload
+
+
+def read(notebook: Path | str | dict) -> list[dict[str, Any]]:
+    """All figures recorded in an executed notebook, in order."""
+    return list(_outputs(_load(notebook), MIME))
+
+
+def read_tables(notebook: Path | str | dict) -> list[dict[str, Any]]:
+    """Every ``table`` and ``data`` payload, in order, each with a unique ``file`` stem."""
+    nb = _load(notebook)
+    out, used = [], set()
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for mime in (TABLE_MIME, DATA_MIME):
+                if mime in data:
+                    payload = data[mime]
+                    payload = json.loads(payload) if isinstance(payload, str) else dict(payload)
+                    payload["file"] = unique_stem(payload["name"], used)
+                    out.append(payload)
+    return out
+
+
+def unique_stem(name: str, used: set[str]) -> str:
+    """A table name as a file stem (letters, digits, ``-_.``), unique among ``used``."""
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name)).lstrip(".")
+    stem = stem[:80] or "table"
+    candidate, n = stem, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = f"{stem}-{n}"
+    used.add(candidate.lower())
+    return candidate
+
+
+def read_internal(notebook: Path | str | dict) -> list[str]:
+    """The reasons given by ``internal`` calls (empty when the run did not declare itself)."""
+    return [p.get("reason", "") for p in _outputs(_load(notebook), INTERNAL_MIME)]
+
+
+def shared(payload: dict[str, Any], *, lang: str = "vi") -> privacy.Shared:
+    """A ``table``/``data`` payload with the privacy rules applied.
+
+    Names and codes stay as the notebook recorded them;
+    :func:`analysis.report.tables.localise` translates them.
+    """
+    return privacy.apply(frame_of(payload), counts=payload.get("counts") or (), lang=lang)

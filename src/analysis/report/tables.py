@@ -1,0 +1,158 @@
+"""Tables as a reader sees them: labels for codes, numbers in the reader's style, escaped.
+
+:func:`localise` translates coded values (level, status, domain, sector) and column
+names into the reader's language; :func:`formatted` writes numbers the reader's way
+(``1.234,56`` in Vietnamese, ``1,234.56`` in English; years and ids plain; yes/no for
+booleans; a dash for missing); :func:`html_table` and :func:`render_table` build the
+escaped HTML a report shows; :func:`escape_markdown` makes a data value literal text
+inside Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import numbers
+import re
+from typing import Any
+
+import pandas as pd
+
+from analysis.core import i18n
+from analysis.core.text import header_key
+from analysis.report import privacy
+from analysis.report.plots import PALETTE
+
+# CommonMark backslash-escapable punctuation that can start markup (emphasis, links,
+# code, headings, lists, tables, $math$); ``&``, ``<`` and ``>`` become entities instead
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def localise(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Translate coded values and headers for a reader of ``lang``."""
+    frame = frame.copy()
+    maps = {
+        "level": i18n.labels("levels", lang),
+        "status": i18n.labels("status", lang),
+        "domain": i18n.labels("domains", lang),
+        "sector": i18n.labels("sectors", lang),
+    }
+    for column, mapping in maps.items():
+        if column in frame:
+            frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
+    headers = i18n.labels("columns", lang)
+    return frame.rename(columns={c: headers.get(c, c) for c in frame.columns})
+
+
+def _year_like(column: str) -> bool:
+    canonical = privacy.canonical(column) or column
+    key = canonical.lower()
+    if key in {"year", "id"} or key.endswith(("_year", "_id", " id")):
+        return True
+    words = header_key(column).split()
+    return bool(words) and (words[0] in {"nam", "ma", "year"} or words[-1] in {"year", "id"})
+
+
+def formatted(frame, *, lang: str = "vi", digits: int = 2):
+    """A copy of ``frame`` as text for a reader (:func:`analysis.i18n.number`): numbers in
+    ``lang``'s style (``1.234,56`` / ``1,234.56``), columns of whole numbers without
+    decimals, years
+    and ids without a thousands separator, yes/no for booleans, a dash for missing."""
+    yes, no = i18n.label("privacy", "yes_word", lang), i18n.label("privacy", "no_word", lang)
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        plain = _year_like(str(column))
+        found = [
+            v
+            for v in frame[column].tolist()
+            if isinstance(v, numbers.Number) and not isinstance(v, bool) and not pd.isna(v)
+        ]
+        whole = bool(found) and all(float(v).is_integer() for v in found)  # counts
+
+        def cell(value, plain=plain, whole=whole):
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                return i18n.MISSING
+            if isinstance(value, bool):
+                return yes if value else no
+            if isinstance(value, numbers.Integral) or (whole and isinstance(value, numbers.Number)):
+                return str(int(value)) if plain else i18n.integer(value, lang)
+            if isinstance(value, numbers.Number):
+                if plain and float(value).is_integer():
+                    return str(int(value))
+                return i18n.number(value, lang, digits)
+            return str(value)
+
+        out[column] = [cell(v) for v in frame[column].tolist()]
+    return out
+
+
+def render_table(frame, payload: dict[str, Any], *, lang: str = "vi", notes=()) -> str:
+    """A recorded table as a reader sees it: headers and codes in ``lang``, status colours,
+    numbers formatted, ``notes`` (footnotes) under it."""
+    colours = None
+    status = payload.get("status")
+    if status and status in frame.columns:
+        colours = [PALETTE.get(str(code)) for code in frame[status]]
+        status = localise(frame[[status]].head(0), lang).columns[0]
+    shown = localise(frame, lang)
+    return html_table(
+        shown,
+        lang=lang,
+        digits=int(payload.get("digits", 2)),
+        caption=payload.get("label", ""),
+        notes=notes,
+        colour_column=status if colours else None,
+        colours=colours,
+    )
+
+
+def html_table(
+    frame,
+    *,
+    lang: str = "vi",
+    digits: int = 2,
+    caption: str = "",
+    notes=(),
+    colour_column: str | None = None,
+    colours: list[str | None] | None = None,
+) -> str:
+    """Escaped HTML of a table for a reader: numbers right-aligned, ``notes`` under it,
+    cells of ``colour_column`` painted with ``colours`` (one per row, None for none)."""
+    text = formatted(frame, lang=lang, digits=digits)
+    numeric = [
+        bool(frame[c].map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).any())
+        for c in frame.columns
+    ]
+    esc = html.escape
+    head = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
+    painted = list(frame.columns).index(colour_column) if colour_column is not None else -1
+    rows = []
+    for r, values in enumerate(text.itertuples(index=False)):
+        cells = []
+        for c, (v, num) in enumerate(zip(values, numeric, strict=True)):
+            style = "text-align:right" if num else "text-align:left"
+            if c == painted and colours and colours[r]:
+                style += f";background-color:{colours[r]};color:white;font-weight:bold"
+            cells.append(
+                f'<td style="{style.strip(";")}">{esc(v)}</td>' if style else f"<td>{esc(v)}</td>"
+            )
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    parts = ['<div class="cds-table-wrap">']
+    if caption:
+        parts.append(f'<p class="cds-caption"><b>{esc(caption)}</b></p>')
+    parts.append(
+        f'<table class="dataframe cds-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    parts += [f'<p class="cds-note"><small>{esc(n)}</small></p>' for n in notes]
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def escape_markdown(value: object) -> str:
+    """A data value (a school or unit name) as literal text inside Markdown.
+
+    ``<script>`` stays visible text instead of live HTML, ``[x](javascript:…)`` is no
+    link, ``**`` no emphasis, and a line break cannot start a new block.
+    """
+    text = " ".join(str(value).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))

@@ -1,0 +1,331 @@
+"""Plans: what to run. A plan file read, its grids expanded, every run's parameters checked.
+
+A plan (``config/plans/<name>.yml``) names a dataset spec and its runs: a notebook with
+parameters, optionally with a ``grid`` that expands (one district brief per unit of a
+hierarchy level in a year). :func:`load_plan` validates every run's parameters against
+the notebook's ``parameters`` cell before anything executes.
+
+Paths. A plan's ``name`` must be a simple name (letters, digits, ``-``, ``_``): it names
+the default output folder ``reports/<name>``. Run ids become file names through
+:func:`safe_name`, and every output path is checked to resolve inside the output folder
+(:func:`inside`), so no plan value or parameter makes the runner write elsewhere.
+``--out`` remains the operator's explicit choice.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analysis.core import i18n, paths
+from analysis.core.config import ConfigError, load_yaml
+from analysis.data import datasets
+from analysis.measures.indicators import LEVELS
+
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+class PlanError(ValueError):
+    """A plan is malformed or asks for something a notebook does not accept."""
+
+
+@dataclass
+class Run:
+    """One notebook execution of a plan: its id, notebook and parameters."""
+
+    id: str
+    notebook: Path
+    parameters: dict[str, Any]
+    entry: str  # where in the plan it came from, for error messages
+    internal: bool = False  # the plan marks it internal (`internal: true`)
+
+
+@dataclass
+class Plan:
+    """A validated plan: its name, title, dataset spec, report language and runs."""
+
+    name: str
+    path: Path
+    title: dict[str, str]
+    dataset: str
+    lang: str
+    runs: list[Run] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------
+# Notebook parameters
+
+
+def notebook_parameters(notebook: Path) -> dict[str, Any]:
+    """Name → default value of the notebook's ``parameters`` cell."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise PlanError(f"{notebook}: expected one cell tagged 'parameters', found {len(cells)}")
+    source = (
+        "".join(cells[0]["source"]) if isinstance(cells[0]["source"], list) else cells[0]["source"]
+    )
+    out = {}
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise PlanError(
+                    f"{notebook}: parameter {node.targets[0].id} is not a literal"
+                ) from exc
+    return out
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if default is None or value is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str | int) and not isinstance(value, bool)
+    return isinstance(value, type(default))
+
+
+def validate_parameters(run: Run) -> None:
+    """Unknown names and wrong types are errors naming the plan entry."""
+    accepted = notebook_parameters(run.notebook)
+    unknown = sorted(set(run.parameters) - set(accepted))
+    if unknown:
+        raise PlanError(
+            f"{run.entry}: {run.notebook.name} has no parameter(s) {', '.join(unknown)}; "
+            f"it accepts: {', '.join(sorted(accepted))}"
+        )
+    for name, value in run.parameters.items():
+        default = accepted[name]
+        if not _type_ok(value, default):
+            raise PlanError(
+                f"{run.entry}: parameter {name}={value!r} should be "
+                f"{type(default).__name__} like the notebook's default {default!r}"
+            )
+
+
+# --------------------------------------------------------------------------
+# Plans
+
+
+def plan_path(name_or_path: str | Path) -> Path:
+    """The plan file: a path as given, or ``config/plans/<name>.yml``.
+
+    Raises
+    ------
+    PlanError
+        No such plan; the message lists the plans there are.
+    """
+    path = Path(name_or_path)
+    if path.suffix not in {".yml", ".yaml"}:
+        path = paths.config_dir() / "plans" / f"{name_or_path}.yml"
+    if not path.is_file():
+        available = sorted(p.stem for p in (paths.config_dir() / "plans").glob("*.yml"))
+        raise PlanError(f"{path}: no such plan; available: {', '.join(available)}")
+    return path
+
+
+def load_plan(
+    name_or_path: str | Path,
+    *,
+    dataset: str | None = None,
+    processed: Path | None = None,
+    lang: str | None = None,
+) -> Plan:
+    """Read a plan, expand its grids and validate every run's parameters.
+
+    Parameters
+    ----------
+    name_or_path
+        A plan name (``default`` → ``config/plans/default.yml``) or a YAML file.
+    dataset, lang
+        Override the plan's ``dataset`` and ``lang`` (``--dataset``, ``--lang``).
+    processed
+        The processed folder the runs read (passed to each notebook that accepts it).
+
+    Returns
+    -------
+    Plan
+        Every run with its final parameters; nothing has executed.
+
+    Raises
+    ------
+    PlanError, ConfigError
+        A malformed plan, an unknown notebook, parameter, language or dataset; the
+        message names the plan file and the entry.
+    """
+    path = plan_path(name_or_path)
+    raw = _read_plan_file(path)
+    plan = Plan(
+        name=raw["name"],
+        path=path,
+        title=raw.get("title", {"vi": raw["name"], "en": raw["name"]}),
+        dataset=dataset or raw["dataset"],
+        lang=lang or raw.get("lang", "vi"),
+    )
+    _check_lang_and_dataset(plan, lang_given=lang is not None, dataset_given=dataset is not None)
+    grid_data = _GridData(plan.dataset, processed)
+    for i, entry in enumerate(raw["runs"]):
+        plan.runs.extend(_entry_runs(plan, path, i, entry, processed, grid_data))
+    ids = [r.id for r in plan.runs]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise PlanError(f"{path}: duplicate run ids {duplicates}")
+    check_file_names(plan.runs, where=str(path))
+    for run in plan.runs:
+        validate_parameters(run)
+    return plan
+
+
+def _read_plan_file(path: Path) -> dict[str, Any]:
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise PlanError(f"{path}: a plan is a mapping with keys name, dataset and runs")
+    for key in ("name", "dataset", "runs"):
+        if key not in raw:
+            raise ConfigError(f"{path}: key {key!r} is missing")
+    check_name(raw["name"], where=str(path))
+    if not isinstance(raw["runs"], list):
+        raise PlanError(f"{path}: key 'runs' should be a list of runs")
+    return raw
+
+
+def _check_lang_and_dataset(plan: Plan, *, lang_given: bool, dataset_given: bool) -> None:
+    if plan.lang not in i18n.LANGUAGES:
+        source = "--lang" if lang_given else "key 'lang'"
+        raise PlanError(
+            f"{plan.path}: {source} {plan.lang!r} is not a report language; "
+            f"expected one of {', '.join(i18n.LANGUAGES)}"
+        )
+    try:
+        datasets.read_spec(plan.dataset)
+    except ConfigError as exc:
+        source = "--dataset" if dataset_given else "key 'dataset'"
+        raise PlanError(f"{plan.path}: {source}: {exc}") from exc
+
+
+class _GridData:
+    """The dataset a grid expands over, loaded on first use and once per plan."""
+
+    def __init__(self, dataset: str, processed: Path | None) -> None:
+        self.dataset, self.processed, self._data = dataset, processed, None
+
+    def get(self):
+        if self._data is None:
+            self._data = datasets.load(self.dataset, processed=self.processed)
+        return self._data
+
+
+def _entry_runs(
+    plan: Plan, path: Path, i: int, entry: Any, processed: Path | None, grid_data: _GridData
+) -> list[Run]:
+    """The runs of one plan entry: one, or one per value of its grid."""
+    if not isinstance(entry, dict):
+        raise PlanError(f"{path.name}: runs[{i}] should be a mapping (id, notebook, …)")
+    where = f"{path.name}: runs[{i}] ({entry.get('id', '?')})"
+    if "notebook" not in entry or "id" not in entry:
+        raise PlanError(f"{where}: each run needs an id and a notebook")
+    if isinstance(entry["id"], int) and not isinstance(entry["id"], bool):
+        entry["id"] = str(entry["id"])
+    if not isinstance(entry["id"], str) or not entry["id"].strip():
+        raise PlanError(f"{where}: a run id is a non-empty text")
+    notebook = _find_notebook(Path(entry["notebook"]), path, where)
+    given = entry.get("parameters") or {}
+    base = {"dataset": plan.dataset, "lang": plan.lang, **given}
+    if processed is not None:
+        base["processed"] = str(processed)
+    accepted = notebook_parameters(notebook)
+    base = {k: v for k, v in base.items() if k in accepted or k in given}
+    internal = entry.get("internal", False)
+    if not isinstance(internal, bool):
+        raise PlanError(f"{where}: 'internal' is true or false, not {internal!r}")
+    grid = entry.get("grid") or {}
+    if not grid:
+        return [Run(entry["id"], notebook, base, where, internal)]
+    runs = []
+    for name, values in grid.items():
+        for value in _expand(values, grid_data.get(), base, where):
+            run_id = f"{entry['id']}[{name}={value}]"
+            runs.append(Run(run_id, notebook, {**base, name: value}, where, internal))
+    return runs
+
+
+def _find_notebook(notebook: Path, plan_file: Path, where: str) -> Path:
+    if not notebook.is_absolute():
+        candidates = [paths.project_root() / "notebooks" / notebook, plan_file.parent / notebook]
+        notebook = next((c for c in candidates if c.is_file()), candidates[0])
+    if not notebook.is_file():
+        raise PlanError(f"{where}: notebook {notebook} not found")
+    return notebook
+
+
+def check_name(name: Any, *, where: str) -> str:
+    """A plan name names the folder ``reports/<name>``: letters, digits, ``-`` and ``_`` only."""
+    if not isinstance(name, str) or not _SIMPLE_NAME.fullmatch(name):
+        raise PlanError(
+            f"{where}: key 'name' is {name!r}; a plan name must be a simple name (letters, "
+            "digits, '-' and '_', no path separators or dots) since it names the output "
+            "folder reports/<name>"
+        )
+    return name
+
+
+def check_file_names(runs: list[Run], *, where: str) -> None:
+    """Two run ids must not map to the same output file name."""
+    seen: dict[str, str] = {}
+    for run in runs:
+        name = safe_name(run.id)
+        if name in seen and seen[name] != run.id:
+            raise PlanError(
+                f"{where}: runs {seen[name]!r} and {run.id!r} would write the same files "
+                f"({name}.ipynb); give them ids that differ in letters or digits"
+            )
+        seen[name] = run.id
+
+
+def default_out_dir(plan: Plan) -> Path:
+    """``reports/<plan name>`` (the name is checked to be a simple name)."""
+    return paths.reports_dir() / check_name(plan.name, where=str(plan.path))
+
+
+def inside(folder: Path, path: Path, what: str) -> Path:
+    """``path`` if it resolves inside ``folder``; a PlanError otherwise."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise PlanError(f"{what}: output {path} would be outside the output folder {folder}")
+    return path
+
+
+def _expand(values: Any, data, base: dict[str, Any], where: str) -> list[Any]:
+    """A grid's values: a list, or ``{level: L, year: Y}`` — the units of level L in year Y."""
+    if isinstance(values, list):
+        return values
+    if isinstance(values, dict) and "level" in values:
+        id_col = LEVELS[values["level"]][0]
+        frame = data.data
+        if id_col not in frame:
+            return []  # e.g. a real dataset without the DOET hierarchy: nothing to expand
+        year = values.get("year", base.get("year"))
+        if year is not None and data.spec.time:
+            frame = frame[frame[data.spec.time] == year]
+        return sorted(str(u) for u in frame[id_col].dropna().unique())
+    raise PlanError(f"{where}: a grid is a list of values or {{level: …, year: …}}")
+
+
+def safe_name(run_id: str) -> str:
+    """A run id as a file name: letters, digits, ``-_.`` kept, anything else ``_``; no leading
+    dot (so never ``.``, ``..`` or a hidden file) and never empty."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(run_id))
+    if name.startswith("."):
+        name = "_" + name[1:]
+    return name or "_"

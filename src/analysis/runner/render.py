@@ -1,0 +1,315 @@
+"""Executed notebooks → self-contained HTML (with and without code) and an index.
+
+HTML with code is for researchers; without code for policy readers. Both embed
+their images and load nothing from the network (the CDN scripts nbconvert adds
+for MathJax and require.js are removed). ``index.html`` lists every run with its
+status, parameters, duration and key figures, and filters them by notebook,
+district and status (a small inline script; the page works without it).
+
+What each page holds (see :mod:`analysis.privacy`):
+
+* ``html/<run>.report.html`` (without code, shared): every table recorded with
+  ``record.table`` is replaced by its privacy-applied version (suppression
+  marker, footnotes, personal columns removed), and any other table whose
+  headers name a personal column or that shows a small person count is left
+  out with a note. Each table and each figure followed by ``record.data`` gets
+  a link to its CSV (``../data/<run>/<name>.csv``). An internal run carries the
+  "NỘI BỘ / INTERNAL" banner.
+* ``html/<run>.code.html`` (with code, internal): the tables as the notebook
+  showed them, the same CSV links, and a banner saying it is the researchers'
+  copy, not to be shared.
+
+The payloads the notebook recorded (the tables' full data) are removed from
+both pages: they live in the executed notebook only.
+
+Data values are text, never markup: the index escapes everything (Jinja
+autoescape), tables are escaped by pandas (``DataFrame``), by
+:func:`analysis.record.html_table` or explicitly (``Styler.format(escape="html")``),
+and a value put into a Markdown output goes through :func:`escape_markdown`
+first — Markdown passes raw HTML through.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from analysis.core import i18n
+from analysis.report import privacy, record
+from analysis.runner.plan import safe_name
+
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I)
+# nbconvert's module script that imports mermaid from a CDN (only for mermaid diagrams)
+_MERMAID = re.compile(
+    r"<script type=\"module\">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>", re.S
+)
+
+
+BANNER_STYLE = (
+    "border:2px solid #d73027;color:#d73027;font-weight:bold;padding:.5rem .8rem;"
+    "margin:.5rem 0 1rem 0;letter-spacing:.02em"
+)
+
+
+def banner(text: str) -> str:
+    """A visible red banner (the internal mark); ``text`` is escaped."""
+    return f'<div class="cds-internal" style="{BANNER_STYLE}">{html.escape(text)}</div>'
+
+
+def data_link(run_id: str, stem: str, lang: str) -> str:
+    """The link under a table or figure to its CSV (relative to ``html/``)."""
+
+    href = f"../data/{quote(safe_name(run_id))}/{quote(stem)}.csv"
+    text = html.escape(i18n.label("privacy", "data_link", lang))
+    return f'<p class="cds-data-link"><a href="{html.escape(href)}" download>{text}</a></p>'
+
+
+def _plain_table_notice(text: str, lang: str) -> str | None:
+    """Why a table not recorded with ``record.table`` must stay out of a shared page."""
+
+    rules = privacy.load_rules()
+    parse = privacy.parser_for(lang)
+    for frame in privacy.html_tables(text):
+        personal = [str(c) for c in frame.columns if rules.is_personal(c)]
+        if personal:
+            return i18n.text("privacy", "table_hidden", lang, columns=", ".join(personal))
+        if privacy.scan(frame, parse=parse, rules=rules):
+            return privacy.footnote(lang, rules=rules)
+    return None
+
+
+def prepare(nb, *, run_id: str, lang: str, with_code: bool, internal: bool):
+    """The notebook as a page shows it (see the module docstring); changes ``nb`` in place."""
+    import nbformat
+
+    used: set[str] = set()
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if data is None:
+                outputs.append(output)
+                continue
+            kind = next((m for m in (record.TABLE_MIME, record.DATA_MIME) if m in data), None)
+            if kind is not None:
+                payload = data[kind]
+                payload = json.loads(payload) if isinstance(payload, str) else dict(payload)
+                link = data_link(run_id, record.unique_stem(payload["name"], used), lang)
+                if kind == record.DATA_MIME:
+                    shown = link
+                elif with_code:
+                    shown = str(data.get("text/html", "")) + link
+                else:
+                    shared = record.shared(payload, lang=lang)
+                    shown = record.render_table(
+                        shared.frame, payload, lang=lang, notes=shared.notes(lang)
+                    )
+                    shown += link
+                output["data"] = {"text/html": shown, "text/plain": ""}
+            elif record.INTERNAL_MIME in data or record.MIME in data:
+                output["data"] = {k: v for k, v in data.items() if not k.startswith("application/")}
+            elif not with_code and "<table" in str(data.get("text/html", "")):
+                notice = _plain_table_notice(str(data["text/html"]), lang)
+                if notice is not None:
+                    text = f'<p class="cds-note"><small>{html.escape(notice)}</small></p>'
+                    output["data"] = {"text/html": text, "text/plain": ""}
+            outputs.append(output)
+        cell["outputs"] = outputs
+    banners = []
+    if with_code:
+        banners.append(i18n.label("privacy", "internal_code", lang))
+    if internal:
+        banners.append(i18n.label("privacy", "internal_banner", lang))
+    if banners:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell("\n\n".join(banner(b) for b in banners)))
+    return nb
+
+
+def to_html(
+    notebook: Path,
+    *,
+    with_code: bool,
+    run_id: str | None = None,
+    lang: str = "vi",
+    internal: bool = False,
+) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    prepare(
+        nb,
+        run_id=run_id if run_id is not None else notebook.stem,
+        lang=lang,
+        with_code=with_code,
+        internal=internal,
+    )
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=not with_code,
+        exclude_input_prompt=not with_code,
+        exclude_output_prompt=not with_code,
+        embed_images=True,
+    )
+    exporter.mathjax_url = ""
+    exporter.require_js_url = ""
+    exporter.mermaid_js_url = ""
+    body, _ = exporter.from_notebook_node(nb)
+    return _MERMAID.sub("", _REMOTE_SCRIPT.sub("", body))
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str, str]:
+    """Both pages of one run; re-rendered when the notebook, the internal mark or the
+    language changed since the last render."""
+    notebook = out_dir / run["output"]
+    if not notebook.is_file():
+        return {}
+    stem = notebook.stem
+    (out_dir / "html").mkdir(exist_ok=True)
+    internal = bool(run.get("internal"))
+    stamp_file = out_dir / ".cache" / "render" / f"{stem}.json"
+    stamp = {"internal": internal, "lang": lang, "id": run["id"]}
+    try:
+        same = json.loads(stamp_file.read_text(encoding="utf-8")) == stamp
+    except (OSError, ValueError):
+        same = False
+    links = {}
+    for kind, with_code in (("code", True), ("report", False)):
+        target = out_dir / "html" / f"{stem}.{kind}.html"
+        if not same or not target.is_file() or target.stat().st_mtime < notebook.stat().st_mtime:
+            page = to_html(
+                notebook, with_code=with_code, run_id=run["id"], lang=lang, internal=internal
+            )
+            _write(target, page)
+        links[kind] = str(target.relative_to(out_dir))
+    stamp_file.parent.mkdir(parents=True, exist_ok=True)
+    _write(stamp_file, json.dumps(stamp))
+    return links
+
+
+def render_plan(out_dir: Path, manifest: dict[str, Any]) -> Path:
+    """HTML for every executed notebook and ``index.html``; returns the index path."""
+    lang = manifest.get("lang", "vi")
+    links = {
+        run["id"]: render_run(out_dir, run, lang) if run.get("output") else {}
+        for run in manifest["runs"]
+    }
+    index = out_dir / "index.html"
+    _write(index, index_html(out_dir, manifest, links))
+    return index
+
+
+def _figures(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    import pandas as pd
+
+    path = out_dir / "figures.parquet"
+    if not path.is_file():
+        return {}
+    frame = pd.read_parquet(path)
+    return {run: part.to_dict(orient="records") for run, part in frame.groupby("run", sort=False)}
+
+
+def unit_names(manifest: dict[str, Any], lang: str = "vi") -> dict[str, str]:
+    """Unit id → name, from the processed ``units`` table the plan read (when it did)."""
+    import pandas as pd
+
+    for item in manifest.get("inputs", []):
+        path = Path(str(item.get("path", "")))
+        if path.name == "units.parquet" and path.is_file():
+            try:
+                units = pd.read_parquet(path)
+            except (OSError, ValueError):
+                return {}
+            names = units["unit_name"]
+            if lang == "en" and "unit_name_en" in units:
+                names = units["unit_name_en"].fillna(names)
+            return dict(zip(units["unit_id"].astype(str), names.astype(str), strict=True))
+    return {}
+
+
+def _district(run: dict[str, Any], figures: list[dict[str, Any]], names: dict[str, str]) -> str:
+    unit = (run.get("parameters") or {}).get("unit")
+    if unit is None:
+        return ""
+    unit = str(unit)
+    if unit in names:
+        return names[unit]
+    recorded = {f.get("name"): f.get("value") for f in figures}
+    return str(recorded.get("unit_name") or unit)
+
+
+def index_html(
+    out_dir: Path,
+    manifest: dict[str, Any],
+    links: dict[str, dict[str, str]],
+    *,
+    shared: bool = False,
+) -> str:
+    """The index page. ``shared``: the bundle's copy — only the given runs, no pages with
+    code, no manifest (the caller passes the runs it shares)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    lang = manifest.get("lang", "vi")
+    figures = _figures(out_dir)
+    names = unit_names(manifest, lang)
+    env = Environment(
+        loader=PackageLoader("analysis.runner", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+    title = manifest["title"]
+    title = title.get(lang, manifest["plan"]) if isinstance(title, dict) else title
+    items = []
+    for run in manifest["runs"]:
+        figs = figures.get(run["id"], [])
+        run_links = dict(links.get(run["id"], {}))
+        if shared:
+            run_links.pop("code", None)
+        items.append(
+            {
+                "run": run,
+                "links": run_links,
+                "figures": figs,
+                "district": _district(run, figs, names),
+                "params": ", ".join(
+                    f"{k}={v}" for k, v in run["parameters"].items() if k != "processed"
+                ),
+            }
+        )
+    kpi = manifest.get("kpi_workbook")
+    template = env.get_template("index.html.j2")
+    return template.render(
+        manifest=manifest,
+        rows=items,
+        lang=lang,
+        title=title,
+        shared=shared,
+        kpi=kpi if kpi and (out_dir / kpi).is_file() else None,
+        notebooks=sorted({r["run"]["notebook"] for r in items}),
+        districts=sorted({r["district"] for r in items if r["district"]}),
+        statuses=[
+            s
+            for s in ("succeeded", "cached", "failed")
+            if any(r["run"]["status"] == s for r in items)
+        ],
+        t=lambda key, **kw: i18n.text("index", key, lang, **kw),
+        label=lambda key: i18n.label("index", key, lang),
+        number=lambda value, name: i18n.figure(value, lang, name=name),
+        decimal=lambda value: i18n.number(value, lang, 1),
+    )
+
+
+def load_manifest(out_dir: Path) -> dict[str, Any]:
+    return json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
