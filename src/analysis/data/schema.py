@@ -181,10 +181,10 @@ def pandera_schema(table: str, *, unique: bool = True) -> pa.DataFrameSchema:
         columns[name] = pa.Column(
             PANDAS_DTYPE[spec.dtype], checks, nullable=spec.nullable, coerce=False
         )
-    checks: list[pa.Check] = []
+    frame_checks: list[pa.Check] = []
     if table == "panel":
         for rule in rules():
-            checks.append(pa.Check(rule.holds, name=rule.id))
+            frame_checks.append(pa.Check(rule.holds, name=rule.id))
     keys = {
         "panel": ["school_id", "year"],
         "schools": ["school_id"],
@@ -193,7 +193,7 @@ def pandera_schema(table: str, *, unique: bool = True) -> pa.DataFrameSchema:
     }
     return pa.DataFrameSchema(
         columns,
-        checks=checks,
+        checks=frame_checks,
         unique=keys.get(table) if unique else None,
         strict=False,
         ordered=False,

@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.core import i18n, memo
 from analysis.measures import indicators, maturity
 from analysis.report import privacy
-from analysis.report.plots import PALETTE
+from analysis.report.style import PALETTE
 
 LEVEL = "analysis_district"
 PROVINCE = "analysis_province"

@@ -16,10 +16,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from analysis.core import i18n
 from analysis.measures import indicators
-
-PALETTE = {"met": "#1a9850", "on_track": "#fdae61", "behind": "#d73027", "no_trend": "#999999",
-           "no_target": "#bbbbbb"}  # fmt: skip
-FONT = "DejaVu Sans"
+from analysis.report.style import FONT, PALETTE
 
 
 def use_style() -> None:

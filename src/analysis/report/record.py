@@ -37,12 +37,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from IPython.display import display
 
 from analysis.core import i18n
-from analysis.report import privacy
-from analysis.report.tables import render_table
+
+# Every notebook imports this module, and the runner reads executed notebooks with it: a
+# run that records only key figures must not pay for pandas, matplotlib and Babel. pandas
+# and the reader's table display (analysis.report.tables) load on the first table.
 
 MIME = "application/vnd.cds-workbench.figure+json"
 TABLE_MIME = "application/vnd.cds-workbench.table+json"
@@ -76,6 +77,8 @@ def figure(name: str, value: Any, *, label: str = "", unit: str = "") -> None:
 
 def _frame_for_payload(frame) -> Any:
     """A flat copy: a meaningful index becomes columns, column names become unique text."""
+    import pandas as pd  # light module: see the note at the imports
+
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
     if not isinstance(frame, pd.DataFrame):
@@ -126,6 +129,8 @@ def _payload(kind: str, name: str, frame, label: str, counts, lang: str, digits:
 
 def frame_of(payload: dict[str, Any]):
     """The DataFrame a ``table``/``data`` payload carries."""
+    import pandas as pd  # light module: see the note at the imports
+
     frame = payload["frame"]
     text = frame if isinstance(frame, str) else json.dumps(frame)
     return pd.read_json(io.StringIO(text), orient="table")
@@ -160,6 +165,8 @@ def table(
     """
     payload = _payload("table", name, frame, label, counts, lang, digits)
     payload["status"] = status
+    from analysis.report.tables import render_table  # light module: see the imports
+
     shown = render_table(frame_of(payload), payload, lang=lang)
     _display({TABLE_MIME: payload, "text/html": shown, "text/plain": f"[table {name}]"})
 
@@ -260,12 +267,3 @@ def unique_stem(name: str, used: set[str]) -> str:
 def read_internal(notebook: Path | str | dict) -> list[str]:
     """The reasons given by ``internal`` calls (empty when the run did not declare itself)."""
     return [p.get("reason", "") for p in _outputs(_load(notebook), INTERNAL_MIME)]
-
-
-def shared(payload: dict[str, Any], *, lang: str = "vi") -> privacy.Shared:
-    """A ``table``/``data`` payload with the privacy rules applied.
-
-    Names and codes stay as the notebook recorded them;
-    :func:`analysis.report.tables.localise` translates them.
-    """
-    return privacy.apply(frame_of(payload), counts=payload.get("counts") or (), lang=lang)

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.core import i18n
 from analysis.core.text import header_key
 from analysis.report import privacy
-from analysis.report.plots import PALETTE
+from analysis.report.style import PALETTE
 
 # CommonMark backslash-escapable punctuation that can start markup (emphasis, links,
 # code, headings, lists, tables, $math$); ``&``, ``<`` and ``>`` become entities instead

@@ -92,7 +92,7 @@ def publish_data(
     written = []
     keep = set()
     for payload in record.read_tables(nb):
-        shared = record.shared(payload, lang=lang)
+        shared = shared_table(payload, lang=lang)
         target = inside(out_dir, folder / f"{payload['file']}.csv", run.entry)
         text = tables.localise(shared.frame, lang).to_csv(index=False, lineterminator="\r\n")
         files.atomic_write(target, text.encode("utf-8-sig"))
@@ -113,6 +113,16 @@ def publish_data(
             if stale.name not in keep:
                 stale.unlink(missing_ok=True)
     return written, record.read_internal(nb)
+
+
+def shared_table(payload: dict[str, Any], *, lang: str = "vi") -> privacy.Shared:
+    """A ``record.table``/``record.data`` payload with the privacy rules applied.
+
+    Names and codes stay as the notebook recorded them;
+    :func:`analysis.report.tables.localise` translates them.
+    """
+    counts = payload.get("counts") or ()
+    return privacy.apply(record.frame_of(payload), counts=counts, lang=lang)
 
 
 def cell_seconds(notebook: Path) -> float | None:

@@ -41,6 +41,7 @@ from urllib.parse import quote
 
 from analysis.core import i18n
 from analysis.report import privacy, record
+from analysis.runner import publish
 from analysis.runner.plan import safe_name
 
 _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I)
@@ -107,7 +108,7 @@ def prepare(nb, *, run_id: str, lang: str, with_code: bool, internal: bool):
                 elif with_code:
                     shown = str(data.get("text/html", "")) + link
                 else:
-                    shared = record.shared(payload, lang=lang)
+                    shared = publish.shared_table(payload, lang=lang)
                     shown = record.render_table(
                         shared.frame, payload, lang=lang, notes=shared.notes(lang)
                     )
