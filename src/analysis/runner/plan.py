@@ -219,9 +219,10 @@ class _GridData:
     """The dataset a grid expands over, loaded on first use and once per plan."""
 
     def __init__(self, dataset: str, processed: Path | None) -> None:
-        self.dataset, self.processed, self._data = dataset, processed, None
+        self.dataset, self.processed = dataset, processed
+        self._data: datasets.Dataset | None = None
 
-    def get(self):
+    def get(self) -> datasets.Dataset:
         if self._data is None:
             self._data = datasets.load(self.dataset, processed=self.processed)
         return self._data

@@ -24,7 +24,7 @@ both pages: they live in the executed notebook only.
 
 Data values are text, never markup: the index escapes everything (Jinja
 autoescape), tables are escaped by pandas (``DataFrame``), by
-:func:`analysis.record.html_table` or explicitly (``Styler.format(escape="html")``),
+:func:`analysis.report.tables.html_table` or explicitly (``Styler.format(escape="html")``),
 and a value put into a Markdown output goes through :func:`escape_markdown`
 first — Markdown passes raw HTML through.
 """
@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 from analysis.core import i18n
-from analysis.report import privacy, record
+from analysis.report import privacy, record, tables
 from analysis.runner import publish
 from analysis.runner.plan import safe_name
 
@@ -109,7 +109,7 @@ def prepare(nb, *, run_id: str, lang: str, with_code: bool, internal: bool):
                     shown = str(data.get("text/html", "")) + link
                 else:
                     shared = publish.shared_table(payload, lang=lang)
-                    shown = record.render_table(
+                    shown = tables.render_table(
                         shared.frame, payload, lang=lang, notes=shared.notes(lang)
                     )
                     shown += link

@@ -133,7 +133,10 @@ def _plant_outliers(
         column, factor = OUTLIER_KINDS[k % len(OUTLIER_KINDS)]
         original = float(reports.at[i, column])
         # extreme but inside the valid range: the quality module must flag it, not ingest
-        ceiling = 0.9 * schema.contract("panel")[column].max
+        limit = schema.contract("panel")[column].max
+        if limit is None:  # every column of OUTLIER_KINDS has a maximum in columns.yml
+            raise ValueError(f"config/columns.yml: {column} needs a max for planted outliers")
+        ceiling = 0.9 * limit
         value = round(min(max(original, 1.0) * factor, ceiling), 1)
         reports.at[i, column] = value
         log.append({**_row_key(panel, i), "column": column, "original": original, "value": value})
