@@ -42,7 +42,7 @@ lint: $(STAMP)  ## ruff over the code
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-# Debian's Chromium for tests/test_browser.py (Playwright drives it; no browser download).
+# Debian's Chromium for tests/e2e/test_browser.py (Playwright drives it; no browser download).
 # DejaVu is the font the reports ask for; it covers Vietnamese.
 CHROMIUM ?= /usr/bin/chromium
 .PHONY: browser
@@ -63,12 +63,12 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(VENV)/bin/ruff format src tests benchmarks
 
-# JupyterLab's command: tests/test_jupyter_server.py starts this same command (adding a port
+# JupyterLab's command: tests/integration/test_jupyter_server.py starts this same command (adding a port
 # and a token), so keep it to options, without a browser or port of its own.
 LAB := $(VENV)/bin/jupyter lab --notebook-dir=notebooks \
   --MappingKernelManager.default_kernel_name=$(KERNEL)
 # Outputs, execution counts and volatile metadata out of the notebooks; cell ids kept.
-# tests/test_notebook_files.py checks the notebooks with these same options.
+# tests/integration/test_notebook_files.py checks the notebooks with these same options.
 STRIP := $(VENV)/bin/nbstripout --keep-id \
   --extra-keys "metadata.papermill cell.metadata.papermill metadata.language_info.version"
 

@@ -17,9 +17,9 @@ from analysis import runner
 from analysis.core import provenance
 from analysis.report import record
 from tests.conftest import run_default as _run_default
-from tests.test_safety import read_page
+from tests.integration.test_safety import read_page
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
@@ -58,7 +58,7 @@ def test_default_plan_end_to_end(small_province, default_run):
     for kind in ("report", "code"):
         _, text, _ = read_page(out / "html" / f"indicators.{kind}.html")
         shown = sorted(n for n in names if n in text)
-        assert not shown, f"indicators.{kind}.html shows names; see tests/test_safety.py: {shown}"
+        assert not shown, f"indicators.{kind}.html shows names; see tests/integration/test_safety.py: {shown}"
     # warm re-run: nothing changed, everything cached, the same figures table byte for byte
     table = (out / "figures.csv").read_bytes()
     again = _run_default(small_province, out)

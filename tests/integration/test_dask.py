@@ -25,7 +25,7 @@ import yaml
 
 from analysis import runner
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DASK = Path(sys.executable).parent / "dask"
 
 pytestmark = pytest.mark.slow

@@ -29,9 +29,9 @@ from analysis.data import synth
 from analysis.runner import engine as runner_engine
 from analysis.runner import execute
 from analysis.runner import plan as runner_plan
-from tests.test_runner import _notebook, _plan
+from tests.integration.test_runner import _notebook, _plan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "COLUMNS": "250"}  # rich wraps at 80 columns when not on a terminal
 RUN = [sys.executable, "-m", "analysis", "run"]
 

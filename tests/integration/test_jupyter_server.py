@@ -39,9 +39,9 @@ import websocket
 
 import analysis
 from analysis.core import i18n
-from tests.test_notebook_files import make_recipe
+from tests.integration.test_notebook_files import make_recipe
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 START_TIMEOUT = 180  # the server on a busy machine
 CELL_TIMEOUT = 600

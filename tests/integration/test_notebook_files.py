@@ -23,7 +23,7 @@ from jupytext.config import find_jupytext_configuration_file, load_jupytext_conf
 
 import analysis
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 FORMAT = "py:percent"

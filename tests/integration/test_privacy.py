@@ -32,7 +32,7 @@ from analysis.core import i18n
 from analysis.report import privacy, record, tables
 from analysis.runner import executors, render, share
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
 SMALL = 3  # pupils behind the planted small cell
 

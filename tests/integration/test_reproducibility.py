@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis import runner
 from analysis.runner import keys
-from tests.test_runner import _notebook, _plan
+from tests.integration.test_runner import _notebook, _plan
 
 WORDS = [f"school-{i}" for i in range(40)]
 # iteration order of a set of strings depends on the interpreter's hash seed

@@ -17,7 +17,7 @@ import yaml
 
 from analysis import runner
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _notebook(path: Path, params: str, body: list[str]) -> Path:

@@ -25,7 +25,7 @@ from analysis import runner
 from analysis.data import ingest, synth
 from analysis.report import tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DISTRICT = "164"  # analysis_district_id of the district whose name is markup
 MARKUP = '<script>alert("{tag}")</script><img src=x onerror=alert(1)><b>{name} XSS</b>'
 DISTRICT_NAME = MARKUP.format(tag="district", name="Huyện") + " [x](javascript:alert(2)) **b**"

@@ -752,7 +752,7 @@ def test_errors_reach_the_command_line_without_a_traceback(tmp_path):
             capture_output=True,
             text=True,
             timeout=120,
-            cwd=str(Path(__file__).resolve().parents[1]),
+            cwd=str(Path(__file__).resolve().parents[2]),
         )
         assert done.returncode == 2, (c.id, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr + done.stdout, (c.id, done.stderr)

@@ -31,7 +31,7 @@ from hypothesis.errors import InvalidArgument
 from analysis.data import ingest, schema, synth
 from tests.helpers import cell_text, to_cp1258
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("panel", "schools", "units", "membership", "crosswalk")
 YEAR = 2024
 N_SCHOOLS = 6

@@ -13,7 +13,7 @@ from packaging.specifiers import SpecifierSet
 
 import analysis
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pyproject():

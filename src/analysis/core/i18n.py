@@ -5,7 +5,8 @@ Numbers go through Babel's CLDR data: Vietnamese groups thousands with a dot and
 writes a decimal comma (``1.234,5``), English the other way round (``1,234.5``).
 :func:`number`, :func:`percent` and :func:`integer` format one value,
 :func:`figure` a key figure of the index, :func:`axis` the tick labels of a
-matplotlib axis (tables: :func:`analysis.report.tables.formatted`). A missing value is shown as an em dash everywhere.
+matplotlib axis (tables: :func:`analysis.report.tables.formatted`). A missing value is
+shown as an em dash everywhere.
 """
 
 from __future__ import annotations
