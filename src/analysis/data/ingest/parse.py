@@ -196,8 +196,8 @@ def _parse_record(
         value = row[pos] if pos < len(row) else None
         try:
             parsed = parse_cell(value, contract[name], codes[name])
-        except CellProblem as problem:
-            problems.append(_problem(found.table, record, problem))
+        except CellProblem as cell_problem:
+            problems.append(_problem(found.table, record, cell_problem))
             parsed = None
         if name == "school_year":
             record["year"] = parsed

@@ -9,6 +9,7 @@ that is damaged when opened or part-way through is a clean :class:`IngestError`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import zipfile
 import zlib
@@ -33,7 +34,7 @@ def _has_formulas(path: Path) -> bool:
                 continue
             with archive.open(info) as member:
                 tail = b""
-                for block in iter(lambda m=member: m.read(1 << 20), b""):
+                for block in iter(functools.partial(member.read, 1 << 20), b""):
                     if b"<f>" in tail + block or b"<f " in tail + block:
                         return True
                     tail = block[-3:]

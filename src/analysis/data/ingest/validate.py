@@ -233,7 +233,7 @@ def _name_mismatches(clean: pd.DataFrame, register: dict[str, str] | None) -> li
     for (school_id, name), rows in differ.groupby(["school_id", "school_name"], sort=True):
         places = [f"{f} row {r}" for f, r in zip(rows["_file"], rows["_row"], strict=True)]
         where = ", ".join(places[:5]) + (f" (+{len(places) - 5})" if len(places) > 5 else "")
-        in_register = bool(register) and school_id in register
+        in_register = register is not None and school_id in register
         out.append(
             f"school id {school_id} is named {name!r} at {where} but "
             f"{reference.loc[rows.index[0]]!r} {'in the register' if in_register else 'elsewhere'}"
