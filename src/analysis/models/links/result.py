@@ -1,0 +1,168 @@
+"""The one result shape of every link model, and the error every step raises.
+
+:class:`LinkResult` is what :func:`~analysis.models.links.estimate` returns for
+OLS, mixed and panel fits alike; :class:`Inference` is what each model kind's
+covariance step hands to :func:`tidy_table` to build the coefficient table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from scipy import stats
+
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+MODELS = ("ols", "mixed", "panel")
+COVS = ("nonrobust", "HC1", "cluster")
+
+
+class LinkError(ValueError):
+    """A model cannot be specified or fitted as asked."""
+
+
+@dataclass
+class Inference:
+    """Coefficients and their uncertainty, as one model kind's covariance step computed them.
+
+    ``df`` is the degrees of freedom of the t reference distribution (``None``:
+    normal); ``n_clusters`` the number of clusters when the errors are clustered.
+    """
+
+    fit: Any
+    params: pd.Series
+    std_error: pd.Series
+    statistic: pd.Series
+    p_value: pd.Series
+    vcov: pd.DataFrame
+    df: float | None
+    n_clusters: int | None = None
+
+
+@dataclass
+class LinkResult:
+    """A fitted model in the workbench's one result shape."""
+
+    model: str
+    formula: str
+    cov: str
+    table: pd.DataFrame
+    stats: dict[str, Any]
+    dropped: pd.DataFrame
+    n_input: int
+    fit: Any = field(repr=False)
+    data: pd.DataFrame = field(repr=False)
+    vcov_matrix: pd.DataFrame = field(repr=False)
+    conf_level: float = 0.95
+    df: float | None = None  # degrees of freedom for t intervals; None → normal
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """The coefficient table, one row per term.
+
+        Parameters
+        ----------
+        conf_level
+            Level of ``conf_low``/``conf_high``; ``None`` (default) keeps the
+            level the model was fitted with.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`TIDY_COLUMNS`: term, estimate, std_error, statistic,
+            p_value, conf_low, conf_high.
+
+        Example
+        -------
+        >>> result.tidy(conf_level=0.9)  # doctest: +SKIP
+        """
+        if conf_level is None or conf_level == self.conf_level:
+            return self.table.copy()
+        crit = critical(conf_level, self.df)
+        out = self.table.copy()
+        out["conf_low"] = out["estimate"] - crit * out["std_error"]
+        out["conf_high"] = out["estimate"] + crit * out["std_error"]
+        return out
+
+    def glance(self) -> pd.DataFrame:
+        """The model's summary in one row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: model, cov, n_obs, n_groups, r_squared, adj_r_squared,
+            aic, bic, group_var, residual_var, n_dropped, and what the model
+            kind adds (log_likelihood, slope and variance-component variances,
+            n_periods, …).
+        """
+        return pd.DataFrame([self.stats])
+
+    def vcov(self) -> pd.DataFrame:
+        """The covariance matrix of the coefficients, labelled by term.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy; robust or clustered when the fit was.
+        """
+        return self.vcov_matrix.copy()
+
+    def __repr__(self) -> str:
+        return (
+            f"LinkResult({self.model}, cov={self.cov}, n={self.stats.get('n_obs')}): {self.formula}"
+        )
+
+
+def critical(conf_level: float, df: float | None) -> float:
+    """The two-sided critical value of a ``conf_level`` interval.
+
+    Parameters
+    ----------
+    conf_level
+        Interval level, e.g. 0.95.
+    df
+        Degrees of freedom of the t distribution; ``None`` (or 0) uses the normal.
+
+    Returns
+    -------
+    float
+        The ``1 - (1 - conf_level) / 2`` quantile.
+
+    Example
+    -------
+    >>> round(critical(0.95, None), 2)
+    1.96
+    """
+    alpha = 1 - conf_level
+    return float(stats.t.ppf(1 - alpha / 2, df) if df else stats.norm.ppf(1 - alpha / 2))
+
+
+def tidy_table(inference: Inference, conf_level: float) -> pd.DataFrame:
+    """The coefficient table of a fit, with intervals at ``conf_level``.
+
+    Parameters
+    ----------
+    inference
+        Coefficients, standard errors, statistics, p-values and the degrees of
+        freedom of the reference distribution.
+    conf_level
+        Level of ``conf_low``/``conf_high``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TIDY_COLUMNS`.
+    """
+    crit = critical(conf_level, inference.df)
+    table = pd.DataFrame(
+        {
+            "term": inference.params.index.astype(str),
+            "estimate": inference.params.to_numpy(dtype=float),
+            "std_error": inference.std_error.to_numpy(dtype=float),
+            "statistic": inference.statistic.to_numpy(dtype=float),
+            "p_value": inference.p_value.to_numpy(dtype=float),
+        }
+    )
+    table["conf_low"] = table["estimate"] - crit * table["std_error"]
+    table["conf_high"] = table["estimate"] + crit * table["std_error"]
+    return table[TIDY_COLUMNS]

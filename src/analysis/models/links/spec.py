@@ -1,0 +1,140 @@
+"""For notebooks: a model from a dataset spec, its interaction pair, readable term labels."""
+
+from __future__ import annotations
+
+import re
+
+from analysis.core import i18n
+from analysis.models.links.fit import estimate
+from analysis.models.links.result import LinkResult
+
+
+def from_spec(
+    data,
+    *,
+    outcome: str | None = None,
+    years: list[int] | None = None,
+    model: str = "ols",
+    group: str | None = None,
+    **kwargs,
+) -> LinkResult:
+    """Fit the spec's role formula; ``group`` clusters (OLS) or groups (mixed) the rows.
+
+    By default a panel clusters (or groups) on its unit, since a unit's years are
+    correlated, and a cross-section on its first group (pupils within schools).
+
+    A panel model on a dataset without a time column falls back to OLS with
+    cluster-robust errors (recorded in ``glance()['fallback']``).
+
+    Parameters
+    ----------
+    data
+        A :class:`~analysis.data.datasets.Dataset` (its ``spec`` and ``data``).
+    outcome
+        The outcome column; default the spec's first outcome.
+    years
+        Keep only these periods (when the spec has a time column).
+    model
+        ``"ols"``, ``"mixed"`` or ``"panel"``.
+    group
+        The cluster (OLS) or grouping (mixed) column, instead of the default.
+    **kwargs
+        Passed to :func:`~analysis.models.links.estimate`.
+
+    Returns
+    -------
+    LinkResult
+        With ``glance()['fallback']`` empty, or the reason OLS replaced a panel.
+
+    Raises
+    ------
+    LinkError
+        If the model cannot be specified or fitted.
+
+    Example
+    -------
+    >>> from_spec(datasets.load("star"), model="mixed").tidy()  # doctest: +SKIP
+    """
+    spec = data.spec
+    frame = data.data
+    if years is not None and spec.time:
+        frame = frame[frame[spec.time].isin(years)]
+    first_group = spec.groups[0] if spec.groups else None
+    fallback = ""
+    if model == "panel" and not spec.time:
+        model, fallback = "ols", "panel needs a time column; OLS used instead"
+    if model == "ols" and "cov" not in kwargs:
+        # repeated years of a unit are correlated: cluster on the unit; a cross-section
+        # clusters on its first group (pupils within schools), if any
+        cluster = group or (spec.unit if spec.time else first_group)
+        if cluster:
+            kwargs.setdefault("cluster", cluster)
+    if model == "mixed":
+        kwargs.setdefault("groups", group or (spec.unit if spec.time else first_group) or spec.unit)
+    result = estimate(frame, spec=spec, outcome=outcome, model=model, **kwargs)
+    result.stats["fallback"] = fallback
+    return result
+
+
+def interaction_pair(result: LinkResult, spec) -> tuple[str, str] | None:
+    """The (infrastructure, training) pair when the model has their interaction.
+
+    Parameters
+    ----------
+    result
+        A fit.
+    spec
+        The dataset spec whose first infrastructure and training columns are looked for.
+
+    Returns
+    -------
+    tuple of str, or None
+        ``(infrastructure, training)``, or ``None`` when the fit has no such term.
+    """
+    infra = spec.roles.get("infrastructure", [])[:1]
+    training = spec.roles.get("training", [])[:1]
+    if infra and training:
+        terms = set(result.table["term"])
+        if {f"{infra[0]}:{training[0]}", f"{training[0]}:{infra[0]}"} & terms:
+            return infra[0], training[0]
+    return None
+
+
+def term_labels(terms, spec, lang: str = "vi") -> dict[str, str]:
+    """Readable labels for model terms (``C(x)[T.v]`` → ``x: v``, ``a:b`` → ``a × b``).
+
+    Parameters
+    ----------
+    terms
+        Term names as in ``tidy()['term']``.
+    spec
+        The dataset spec whose column labels are used (``None``: names as they are).
+    lang
+        ``"vi"`` or ``"en"``.
+
+    Returns
+    -------
+    dict
+        Term → label.
+
+    Example
+    -------
+    >>> term_labels(["Intercept", "small_class"], datasets.read_spec("star"), "en")
+    ... # doctest: +SKIP
+    {'Intercept': 'Intercept', 'small_class': 'Small class'}
+    """
+    out = {}
+    for term in terms:
+        parts = []
+        for piece in str(term).split(":"):
+            match = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", piece) or re.fullmatch(
+                r"(\w+)\[T\.(.+)\]", piece
+            )
+            if match:
+                parts.append(f"{spec.label(match.group(1), lang)}: {match.group(2)}")
+            elif piece == "Intercept":
+                parts.append(i18n.label("terms", "intercept", lang))
+            else:
+                parts.append(spec.label(piece, lang) if spec else piece)
+        out[term] = " × ".join(parts)
+    return out
