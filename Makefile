@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 RAW    := data/raw/thai_nguyen_synthetic
 
 .DEFAULT_GOAL := help
-.PHONY: help install run generate ingest test lint format lab sync strip lock clean
+.PHONY: help install run generate ingest test check lint format lab sync strip lock clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,9 +38,16 @@ generate: $(STAMP)  ## Regenerate the synthetic province (data/raw/thai_nguyen_s
 ingest: $(STAMP)  ## Ingest data/raw/thai_nguyen_synthetic into data/processed
 	$(WB) ingest $(RAW)
 
-lint: $(STAMP)  ## ruff over the code
+# The type checker covers the layers where a wrong type breaks a plan: core, data, runner.
+TYPED := src/analysis/core src/analysis/data src/analysis/runner
+
+lint: $(STAMP)  ## ruff over the code, mypy over core, data and runner
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy $(TYPED)
+
+check: lint  ## Lint and the fast tests (tests/unit, not marked slow): a few minutes
+	$(PY) -m pytest -q tests/unit -m "not slow"
 
 # Debian's Chromium for tests/e2e/test_browser.py (Playwright drives it; no browser download).
 # DejaVu is the font the reports ask for; it covers Vietnamese.

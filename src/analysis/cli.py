@@ -54,7 +54,11 @@ def _track(progress: Progress, description: str):
 
 @app.command()
 def version() -> None:
-    """Print the workbench version."""
+    """Print the workbench version.
+    \f
+
+    The package version (``analysis.__version__``), on standard output.
+    """
     console.print(__version__)
 
 
@@ -70,7 +74,30 @@ def generate(
         bool, typer.Option("--if-missing", help="Do nothing when the folder already has data")
     ] = False,
 ) -> None:
-    """Generate the synthetic Thái Nguyên province (raw Excel reports + truth.json)."""
+    """Generate the synthetic Thái Nguyên province (raw Excel reports + truth.json).
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    out
+        Folder for the raw files; default ``data/raw/thai_nguyen_synthetic``.
+    seed
+        Random seed: the same seed writes the same bytes.
+    profile
+        Realism flaws, one of ``analysis.synth.PROFILES`` (``clean``,
+        ``realistic``, ``messy``).
+    scale
+        Share of the about 600 schools (0.15 for small test data).
+    if_missing
+        Do nothing when ``out`` already holds ``truth.json``.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 for an unknown profile.
+    """
     from analysis.core import paths
     from analysis.data import synth
 
@@ -102,7 +129,27 @@ def ingest(
     ] = None,
     check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing")] = False,
 ) -> None:
-    """Read raw school reports into validated tables (Parquet + DuckDB)."""
+    """Read raw school reports into validated tables (Parquet + DuckDB).
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    path
+        A raw file or a folder of them (xlsx, csv).
+    out
+        Folder for the Parquet tables and ``workbench.duckdb``; default
+        ``data/processed``.
+    check
+        Validate only and write nothing.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 when ingest stops (:class:`analysis.ingest.IngestError`; the
+        message names file and column).
+    """
     from analysis.data import ingest as ingest_module
 
     try:
@@ -142,7 +189,31 @@ def pupils(
     ] = None,
     memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit; spills past it")] = "3GB",
 ) -> None:
-    """Aggregate pupil results to school-year outcomes (DuckDB, streaming; rejects kept)."""
+    """Aggregate pupil results to school-year outcomes (DuckDB, streaming; rejects kept).
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    path
+        Pupil result files (.parquet, .csv), folders or globs.
+    out
+        The processed folder the outcomes are written to; default ``data/processed``.
+    threshold
+        Score threshold of the "share below" (0–10 scale; default 5).
+    quantiles
+        Compute the exact score quantiles p10…p90 (default from ``config/pupils.yml``).
+    pupil_count
+        Count distinct pupils (needs a pupil id; default from ``config/pupils.yml``).
+    memory_limit
+        DuckDB's memory limit (``"3GB"``); it spills to disk past it.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 when the results are refused (:class:`analysis.pupils.PupilError`).
+    """
     from analysis.data import pupils as pupils_module
 
     steps = list(pupils_module.STEPS)
@@ -194,7 +265,27 @@ def national(
     pupils: Annotated[int, typer.Option(help="Pupil rows, about (pupil x subject)")] = 20_000_000,
     seed: Annotated[int, typer.Option(help="Random seed")] = 20250901,
 ) -> None:
-    """Generate a synthetic national system: school-year panel + pupil results (Parquet)."""
+    """Generate a synthetic national system: school-year panel + pupil results (Parquet).
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    out
+        Folder for the system (:func:`analysis.national.generate`).
+    schools
+        Number of schools (at least 10); one province per 50 schools, 2 to 63.
+    pupils
+        Target pupil result rows, pupil × subject (at least 1000).
+    seed
+        Random seed.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 when ``schools`` or ``pupils`` is too small.
+    """
     from analysis.data import national as national_module
 
     if schools < 10 or pupils < 1000:
@@ -230,7 +321,27 @@ def indicators(
     lang: Annotated[str, typer.Option(help="Language of the tables: vi or en")] = "vi",
     out: Annotated[Path | None, typer.Option(help="Output folder (default reports/kpi)")] = None,
 ) -> None:
-    """Indicators, targets, CĐS maturity and data quality: KPI workbook (Excel) + CSV."""
+    """Indicators, targets, CĐS maturity and data quality: KPI workbook (Excel) + CSV.
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    dataset
+        A dataset spec of ``config/datasets``.
+    processed
+        The processed tables; default ``data/processed``.
+    lang
+        Language of the tables, ``vi`` or ``en``.
+    out
+        Output folder; default ``reports/kpi`` (:func:`analysis.export.export`).
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 for an unknown language or a dataset that cannot be loaded.
+    """
     from analysis.core import i18n, paths
     from analysis.data import datasets
     from analysis.report import export
@@ -291,7 +402,44 @@ def run_command(
         float, typer.Option(help="Seconds to wait for the scheduler to answer")
     ] = 10.0,
 ) -> None:
-    """Execute a plan's notebooks (parallel, cached), record a manifest, render HTML."""
+    """Execute a plan's notebooks (parallel, cached), record a manifest, render HTML.
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    plan
+        A plan name of ``config/plans`` or a path.
+    dataset
+        Run the plan on this dataset spec instead of its own.
+    jobs
+        Runs in parallel; default the number of cores.
+    force
+        Re-run runs whose inputs have not changed.
+    only
+        Only runs whose id matches this glob.
+    processed
+        The processed tables; default ``data/processed``.
+    lang
+        ``vi`` or ``en``; default the plan's.
+    cell_timeout
+        Seconds a notebook cell may run.
+    start_timeout
+        Seconds for a kernel to start.
+    out
+        Output folder; default ``reports/<plan>``.
+    scheduler
+        A Dask scheduler address (``tcp://HOST:PORT``) to run on; default locally.
+    scheduler_timeout
+        Seconds to wait for the scheduler to answer.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 when the plan is refused or no cluster answers; status 1 when
+        a run failed (each failure is printed with its cell and error).
+    """
     from analysis import runner
 
     try:
@@ -358,7 +506,26 @@ def share(
         typer.Option("--zip", help="The bundle's path (default reports/PLAN/PLAN-share.zip)"),
     ] = None,
 ) -> None:
-    """Zip what a plan's readers may receive: reports without code, index, public tables."""
+    """Zip what a plan's readers may receive: reports without code, index, public tables.
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    plan
+        A plan name of ``config/plans`` or a path; names the reports folder.
+    out
+        The plan's reports folder; default ``reports/<plan name>``.
+    zip_path
+        The bundle's path; default ``reports/<plan>/<plan>-share.zip``.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 when the plan is refused, has not been run, or the bundle is
+        refused (something in it must not be shared).
+    """
     from analysis import runner
     from analysis.core import paths
     from analysis.core.config import ConfigError, load_yaml
@@ -422,5 +589,21 @@ def _print_summary(result) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``workbench`` console script."""
+    """Entry point of the ``workbench`` console script.
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Raises
+    ------
+    SystemExit
+        Always, as click ends: status 0 on success, 1 when a run failed, 2 for
+        a usage or user error.
+
+    Example
+    -------
+    >>> cli.main(["indicators", "--lang", "en"])  # doctest: +SKIP
+    """
     app(args=argv if argv is not None else sys.argv[1:], prog_name="workbench")

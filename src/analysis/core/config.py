@@ -20,6 +20,24 @@ def _load_cached(path: str, mtime: float) -> Any:
 
 
 def load_yaml(path: Path | str) -> Any:
+    """Read a YAML file, cached until the file changes (its modification time).
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+
+    Returns
+    -------
+    Any
+        The parsed content (usually a dict). The cached object is shared between
+        callers: copy it before changing it.
+
+    Raises
+    ------
+    ConfigError
+        The file does not exist or is not valid YAML; the message names the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: file not found")

@@ -25,17 +25,58 @@ LANGUAGES = ("vi", "en")
 
 
 def catalogue() -> dict[str, dict[str, dict[str, str]]]:
+    """The label catalogue, ``config/labels.yml``: ``{section: {key: {"vi": …, "en": …}}}``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not valid YAML.
+    """
     return load_yaml(paths.config_dir() / "labels.yml")
 
 
 def check_lang(lang: str) -> str:
+    """``lang`` itself when it is a supported language (:data:`LANGUAGES`).
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not ``vi`` or ``en``.
+    """
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r} not supported; expected one of {LANGUAGES}")
     return lang
 
 
 def label(section: str, key: Any, lang: str = "vi") -> str:
-    """The label of ``key`` in ``section`` (e.g. ``label("status", "met", "en")``)."""
+    """The label of ``key`` in ``section`` (e.g. ``label("status", "met", "en")``).
+
+    Parameters
+    ----------
+    section
+        A top-level section of ``config/labels.yml`` (``status``, ``levels``, ``brief``…).
+    key
+        The entry's key; looked up as text (``str(key)``), so a number finds ``"3"``.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    str
+        The label in ``lang``.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
+    KeyError
+        No such section, or no such key in it.
+
+    Example
+    -------
+    >>> i18n.label("status", "met", "en")  # doctest: +SKIP
+    'Met'
+    """
     check_lang(lang)
     entries = catalogue().get(section)
     if entries is None:
@@ -47,13 +88,39 @@ def label(section: str, key: Any, lang: str = "vi") -> str:
 
 
 def labels(section: str, lang: str = "vi") -> dict[str, str]:
-    """All labels of a section as ``{key: text}``."""
+    """All labels of a section as ``{key: text}``.
+
+    Parameters
+    ----------
+    section
+        A top-level section of ``config/labels.yml``.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    dict
+        ``{key: label in lang}``, in catalogue order.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
+    KeyError
+        No such section.
+    """
     check_lang(lang)
     return {k: v[lang] for k, v in catalogue()[section].items()}
 
 
 def missing_labels() -> list[str]:
-    """``section.key`` of every entry that lacks a language (for tests)."""
+    """``section.key.lang`` of every entry that lacks a language or has it blank (for tests).
+
+    Returns
+    -------
+    list of str
+        Empty when every entry has both ``vi`` and ``en``.
+    """
     out = []
     for section, entries in catalogue().items():
         for key, entry in entries.items():
@@ -64,7 +131,32 @@ def missing_labels() -> list[str]:
 
 
 def text(section: str, key: str, lang: str = "vi", **values: Any) -> str:
-    """A catalogue sentence with ``{placeholders}`` filled in."""
+    """A catalogue sentence with ``{placeholders}`` filled in.
+
+    Parameters
+    ----------
+    section, key, lang
+        As for :func:`label`.
+    **values
+        The placeholders' values, inserted with :meth:`str.format` (format numbers
+        with :func:`number` first: ``format`` writes them the English way).
+
+    Returns
+    -------
+    str
+        The filled-in sentence.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
+    KeyError
+        No such label, or a placeholder without a value.
+
+    Example
+    -------
+    >>> i18n.text("brief", "summary", "en", n=8)  # doctest: +SKIP
+    """
     return label(section, key, lang).format(**values)
 
 
@@ -113,7 +205,38 @@ def _missing(value: Any) -> bool:
 
 
 def number(value: Any, lang: str = "vi", digits: int = 1, *, sign: bool = False) -> str:
-    """``1234.5`` → ``"1.234,5"`` (vi) or ``"1,234.5"`` (en); ``sign`` adds ``+`` to gains."""
+    """``1234.5`` → ``"1.234,5"`` (vi) or ``"1,234.5"`` (en); ``sign`` adds ``+`` to gains.
+
+    Parameters
+    ----------
+    value
+        A number (anything :class:`float` accepts); missing (None, NaN, ``pd.NA``)
+        gives :data:`MISSING`.
+    lang
+        ``vi`` or ``en``.
+    digits
+        Decimals, always shown (``1`` writes ``2`` as ``"2,0"``); 0 for none.
+    sign
+        Put ``+`` before a value that rounds above zero (a change). A value that
+        rounds to zero is written without a sign (no ``"-0,0"``).
+
+    Returns
+    -------
+    str
+        The number with thousands grouped in ``lang``'s style.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported, or ``value`` is not a number.
+
+    Example
+    -------
+    >>> number(1234.5, "vi")
+    '1.234,5'
+    >>> number(0.25, "en", 2, sign=True)
+    '+0.25'
+    """
     from babel.numbers import format_decimal
 
     check_lang(lang)
@@ -131,6 +254,26 @@ def number(value: Any, lang: str = "vi", digits: int = 1, *, sign: bool = False)
 def figure(value: Any, lang: str = "vi", *, name: str = "") -> str:
     """A key figure as the index shows it: whole numbers grouped (a ``*year*`` figure plain),
     other numbers with up to six decimals (coefficients of 0,00002 stay visible), text as is.
+
+    Parameters
+    ----------
+    value
+        The recorded value: a number, text, a yes/no or missing.
+    lang
+        ``vi`` or ``en``.
+    name
+        The figure's name; a name containing ``year`` keeps a whole number plain
+        (``2025``, not ``2.025``).
+
+    Returns
+    -------
+    str
+        The figure as text; :data:`MISSING` for a missing value.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
     """
     from babel.numbers import format_decimal
 
@@ -145,12 +288,40 @@ def figure(value: Any, lang: str = "vi", *, name: str = "") -> str:
 
 
 def integer(value: Any, lang: str = "vi") -> str:
-    """``12345`` → ``"12.345"`` (vi) or ``"12,345"`` (en)."""
+    """``12345`` → ``"12.345"`` (vi) or ``"12,345"`` (en).
+
+    Parameters
+    ----------
+    value
+        A number; rounded to a whole number. Missing gives :data:`MISSING`.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    str
+        :func:`number` with no decimals.
+    """
     return number(value, lang, 0)
 
 
 def percent(value: Any, lang: str = "vi", digits: int = 1) -> str:
-    """A value already in percent: ``68.7`` → ``"68,7%"`` (vi) or ``"68.7%"`` (en)."""
+    """A value already in percent: ``68.7`` → ``"68,7%"`` (vi) or ``"68.7%"`` (en).
+
+    Parameters
+    ----------
+    value
+        A percentage in 0–100 (not a share in 0–1: ``0.687`` gives ``"0,7%"``).
+    lang
+        ``vi`` or ``en``.
+    digits
+        Decimals, as for :func:`number`.
+
+    Returns
+    -------
+    str
+        The number with a ``%`` sign; :data:`MISSING` (no sign) for a missing value.
+    """
     text = number(value, lang, digits)
     return text if text == MISSING else f"{text}%"
 
@@ -160,6 +331,27 @@ def axis(ax, lang: str = "vi", *, which: str = "both", integer: bool = False) ->
 
     Each tick gets as many decimals as the tick spacing needs; ``integer`` keeps the ticks
     on whole numbers (counts). Category, date and log axes are left alone.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes whose tick labels to set (changed in place).
+    lang
+        ``vi`` or ``en``.
+    which
+        ``"x"``, ``"y"`` or ``"both"``.
+    integer
+        Put the ticks on whole numbers only.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
+
+    Example
+    -------
+    >>> ax = plots.trend(values, indicator="teachers_trained_cds", units=units)  # doctest: +SKIP
+    >>> i18n.axis(ax, "vi", which="y")  # doctest: +SKIP
     """
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 

@@ -96,10 +96,46 @@ _WORD = re.compile(r"(?:[^\W\d_]|" + _LEGACY_RE.pattern + ")+")
 
 
 def from_tcvn3(text: str) -> str:
+    """Read text typed in a TCVN3 (ABC, ``.VnTime``) font: each byte to its letter.
+
+    Parameters
+    ----------
+    text
+        The text as the workbook stores it (Latin-1 code points).
+
+    Returns
+    -------
+    str
+        The Vietnamese text; characters outside the table are kept. Not
+        normalised (see :func:`to_unicode`).
+
+    Example
+    -------
+    >>> from_tcvn3("Tr\xadêng")
+    'Trường'
+    """
     return "".join(TCVN3.get(c, c) for c in text)
 
 
 def from_vni(text: str) -> str:
+    """Read text typed in a VNI (``VNI-Times``) font: base letter + mark character.
+
+    Parameters
+    ----------
+    text
+        The text as the workbook stores it (Latin-1 code points).
+
+    Returns
+    -------
+    str
+        The Vietnamese text (each base letter and mark composed); characters
+        outside the tables are kept.
+
+    Example
+    -------
+    >>> from_vni("Tröôøng")
+    'Trường'
+    """
     out = []
     i = 0
     while i < len(text):
@@ -119,7 +155,20 @@ NAMES = {"tcvn3": "TCVN3 (ABC, .VnTime)", "vni": "VNI (VNI-Times)"}
 
 
 def could_be_legacy(text: str) -> bool:
-    """Non-ASCII, but nothing beyond Latin-1: how every legacy-font text is stored."""
+    """Non-ASCII, but nothing beyond Latin-1: how every legacy-font text is stored.
+
+    Parameters
+    ----------
+    text
+        One cell's text.
+
+    Returns
+    -------
+    bool
+        A cheap first filter: True says only that the text *could* be legacy
+        (French, or Vietnamese that uses only Latin-1 letters, passes too); see
+        :func:`looks_legacy`.
+    """
     return not text.isascii() and all(ord(c) <= 0xFF for c in text)
 
 
@@ -128,6 +177,16 @@ def looks_legacy(text: str) -> bool:
 
     The symbol must sit inside a word ("Tr\xadêng", "Hµ"): a lone ``×`` or ``·``
     between spaces is punctuation, not a legacy letter.
+
+    Parameters
+    ----------
+    text
+        One cell's text.
+
+    Returns
+    -------
+    bool
+        True when the text looks typed in a legacy font (which one: :func:`guess`).
     """
     if not _LEGACY_RE.search(text):
         return False
@@ -169,6 +228,16 @@ def implausible_words(text: str) -> int:
 
     Leftover font symbols, two tones in one syllable or an impossible vowel
     cluster all count; plain-ASCII words (Internet, LMS) say nothing and are skipped.
+
+    Parameters
+    ----------
+    text
+        Text in one reading (as stored, or converted).
+
+    Returns
+    -------
+    int
+        The number of implausible words (0 for clean Vietnamese).
     """
     return sum(
         1
@@ -186,7 +255,19 @@ def _has_vowel(word: str) -> bool:
 
 @dataclass(frozen=True)
 class Guess:
-    """How a body of text reads: ``unicode``, ``tcvn3``, ``vni`` or ``ambiguous``."""
+    """How a body of text reads: ``unicode``, ``tcvn3``, ``vni`` or ``ambiguous``.
+
+    Attributes
+    ----------
+    encoding : str
+        ``unicode`` (nothing looked legacy), ``tcvn3`` or ``vni`` (convert with
+        :func:`to_unicode`), or ``ambiguous`` (flag the text, keep it as it is).
+    cells : int
+        How many texts looked legacy (:func:`looks_legacy`).
+    scores : dict
+        Reading (``unicode``, ``tcvn3``, ``vni``) → implausible words in the
+        texts that looked legacy; empty when none did.
+    """
 
     encoding: str
     cells: int  # how many texts looked legacy
@@ -194,11 +275,32 @@ class Guess:
 
     @property
     def convert(self) -> bool:
+        """True when the texts should be converted (a legacy encoding was found)."""
         return self.encoding in CONVERTERS
 
 
 def guess(texts: Iterable[str]) -> Guess:
-    """Decide how texts that look legacy should be read (see the module docstring)."""
+    """Decide how texts that look legacy should be read (see the module docstring).
+
+    A legacy reading wins when it is clean (at most one implausible word in twenty
+    non-ASCII words) and has fewer implausible words than the other legacy reading.
+
+    Parameters
+    ----------
+    texts
+        The texts of one body (a sheet's cells, say); only those that
+        :func:`looks_legacy` are scored.
+
+    Returns
+    -------
+    Guess
+        The reading, the number of legacy-looking texts and the scores.
+
+    Example
+    -------
+    >>> guess(["Tr\xadêng häc", "Sè häc sinh"]).encoding
+    'tcvn3'
+    """
     sample = [t for t in texts if looks_legacy(t)]
     if not sample:
         return Guess("unicode", 0, {})
@@ -215,6 +317,25 @@ def guess(texts: Iterable[str]) -> Guess:
 
 
 def to_unicode(text: str, encoding: str) -> str:
+    """Convert legacy-font text to NFC Unicode.
+
+    Parameters
+    ----------
+    text
+        The text as stored.
+    encoding
+        ``tcvn3`` or ``vni`` (a :class:`Guess`'s ``encoding`` when ``convert``).
+
+    Returns
+    -------
+    str
+        The text in Unicode, NFC-normalised.
+
+    Raises
+    ------
+    KeyError
+        ``encoding`` is not ``tcvn3`` or ``vni``.
+    """
     return unicodedata.normalize("NFC", CONVERTERS[encoding](text))
 
 
@@ -223,6 +344,28 @@ def from_unicode(text: str, encoding: str) -> str:
 
     TCVN3 has no capital letters with a tone; they are written in lower case,
     as the VN3 capitals font would store them.
+
+    Parameters
+    ----------
+    text
+        Vietnamese in Unicode.
+    encoding
+        ``tcvn3`` or ``vni``.
+
+    Returns
+    -------
+    str
+        The text as the legacy font stores it (Latin-1 code points).
+
+    Raises
+    ------
+    ValueError
+        ``encoding`` is not ``tcvn3`` or ``vni``.
+
+    Example
+    -------
+    >>> from_unicode("Trường", "vni")
+    'Tröôøng'
     """
     if encoding == "tcvn3":
         back = {v: k for k, v in TCVN3.items()}

@@ -23,7 +23,20 @@ ENV = "WORKBENCH_CACHE"
 
 
 def fingerprint(dataset) -> str:
-    """What a dataset's tables depend on: its spec and its ingest manifest (or source)."""
+    """What a dataset's tables depend on: its spec and its ingest manifest (or source).
+
+    Parameters
+    ----------
+    dataset : analysis.datasets.Dataset
+        A loaded dataset.
+
+    Returns
+    -------
+    str
+        16 hex digits of a SHA-256 over the spec file's bytes, for processed
+        datasets the ingest manifest (when present) and each table's name and row
+        count, and the analysis table's row count.
+    """
 
     spec = dataset.spec
     digest = hashlib.sha256(spec.path.read_bytes())
@@ -40,7 +53,25 @@ def fingerprint(dataset) -> str:
 def frames(
     name: str, key: dict, compute: Callable[[], dict[str, pd.DataFrame]]
 ) -> dict[str, pd.DataFrame]:
-    """``compute()`` once per key when ``$WORKBENCH_CACHE`` is set; the result from disk after."""
+    """``compute()`` once per key when ``$WORKBENCH_CACHE`` is set; the result from disk after.
+
+    Parameters
+    ----------
+    name
+        What is cached (``"brief_tables"``); names the cache folder.
+    key
+        What the result depends on (dataset fingerprint, language…), JSON-able;
+        the code version is added to it.
+    compute
+        Makes the tables when they are not cached.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``compute()``'s tables; read back from the cache, they come from Parquet
+        (index dropped). Writes are atomic, so runs in parallel may compute the
+        same key twice but never read half a table.
+    """
     folder = os.environ.get(ENV)
     if not folder:
         return compute()

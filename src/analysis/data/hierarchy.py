@@ -40,6 +40,22 @@ def reference_date(year: int) -> pd.Timestamp:
     """The day whose hierarchy a school year ending in ``year`` is reported in.
 
     Set in ``config/hierarchy.yml`` (31 August by default: the year-end summary).
+
+    Parameters
+    ----------
+    year
+        End year of the school year (2025 for 2024–2025).
+
+    Returns
+    -------
+    pandas.Timestamp
+        The reference day in ``year``: 2025-08-31 by default, after the 1 July
+        2025 reform, so 2024–2025 is grouped by the new communes.
+
+    Raises
+    ------
+    ConfigError
+        ``config/hierarchy.yml`` is missing or not valid YAML.
     """
 
     config = load_yaml(paths.config_dir() / "hierarchy.yml")["reference_date"]
@@ -69,6 +85,36 @@ def school_hierarchy(
     contributed most of the new commune's schools (from the crosswalk); and
     ``analysis_province_*``, that district's province (the pre-reform boundary).
     Schools with no membership at a date get blank unit columns.
+
+    Parameters
+    ----------
+    schools
+        The register: ``school_id``.
+    units
+        Administrative units: ``unit_id``, ``unit_name``, ``unit_level``
+        (``district``, ``commune``, ``province``), ``parent_id``, ``valid_from``,
+        ``valid_to`` (a blank bound is open).
+    membership
+        School → unit: ``school_id``, ``unit_id``, ``valid_from``, ``valid_to``.
+    crosswalk
+        New unit → former unit: ``new_unit_id``, ``old_unit_id``, ``share`` (of
+        the new unit's schools that came from the former one); may be empty.
+    years
+        School years (end years) to place the schools in.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per school and year, the columns of :data:`HIERARCHY_COLUMNS` in
+        that order: ``school_id``, ``year``, ``reference_date``, ``unit_id``,
+        ``unit_level``, ``unit_name``, then id and name of ``district``,
+        ``commune``, ``province``, ``analysis_district`` and ``analysis_province``
+        (blank where a school has no such level at the date).
+
+    Raises
+    ------
+    ConfigError
+        ``config/hierarchy.yml`` is missing or not valid YAML.
     """
     names = units.set_index("unit_id")["unit_name"].to_dict()
     # a unit's parent as recorded on the unit (the former district's former province)

@@ -40,7 +40,30 @@ OPERATORS = {
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One canonical column of a table contract."""
+    """One canonical column of a table contract.
+
+    Attributes
+    ----------
+    name : str
+        The canonical column name (``enrolment``).
+    header : str
+        The header in the DOET's Vietnamese reporting template.
+    en : str
+        The English label.
+    dtype : str
+        One of :data:`DTYPES`: ``int``, ``float``, ``bool``, ``str``, ``date``,
+        ``school_year``.
+    nullable : bool
+        False when a blank cell rejects the row.
+    min, max : float or None
+        The valid range, inclusive; None for open.
+    percent : bool
+        The template asks for a percentage (0–100): ``"85%"`` reads as 85.
+    synonyms : tuple of str
+        Other headers seen in the field.
+    values : dict
+        For coded text columns: code → accepted spellings.
+    """
 
     name: str
     header: str
@@ -54,10 +77,18 @@ class ColumnSpec:
     values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def label(self, lang: str = "vi") -> str:
+        """The column's label for a reader.
+
+        Parameters
+        ----------
+        lang
+            ``vi`` gives the template header; any other value the English label.
+        """
         return self.header if lang == "vi" else self.en
 
     @property
     def range_text(self) -> str:
+        """The valid range as text: ``"0 to 100"``, ``"1 to ∞"``."""
         low = "-∞" if self.min is None else f"{self.min:g}"
         high = "∞" if self.max is None else f"{self.max:g}"
         return f"{low} to {high}"
@@ -65,7 +96,19 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class Rule:
-    """A cross-field validation rule: ``left op right``."""
+    """A cross-field validation rule: ``left op right``.
+
+    Attributes
+    ----------
+    id : str
+        The rule's id, also the reject rule name (``connected_le_computers``).
+    left, right : str
+        Column names (ingest rules) or expressions over columns (quality rules).
+    op : str
+        A comparison of :data:`OPERATORS`: ``<=``, ``<``, ``>=``, ``>``, ``==``.
+    vi, en : str
+        The message when the rule is broken.
+    """
 
     id: str
     left: str
@@ -75,12 +118,30 @@ class Rule:
     en: str
 
     def holds(self, frame: pd.DataFrame) -> pd.Series:
-        """True where the rule holds or cannot be evaluated (a blank side)."""
+        """True where the rule holds or cannot be evaluated (a blank side).
+
+        Parameters
+        ----------
+        frame
+            A table with the columns ``left`` and ``right``.
+
+        Returns
+        -------
+        pandas.Series
+            One bool per row of ``frame``.
+        """
         left, right = frame[self.left], frame[self.right]
         result = OPERATORS[self.op](left, right)
         return (result | left.isna() | right.isna()).fillna(True).astype(bool)
 
     def text(self, lang: str = "en") -> str:
+        """The rule's message for a reader.
+
+        Parameters
+        ----------
+        lang
+            ``vi`` gives the Vietnamese message; any other value the English one.
+        """
         return self.vi if lang == "vi" else self.en
 
 
@@ -89,7 +150,26 @@ def _columns_file() -> Path:
 
 
 def contract(table: str) -> dict[str, ColumnSpec]:
-    """The columns of ``table`` (one of :data:`TABLES`), in template order."""
+    """The columns of ``table`` (one of :data:`TABLES`), in template order.
+
+    Parameters
+    ----------
+    table
+        ``panel``, ``schools``, ``units``, ``membership`` or ``crosswalk``.
+
+    Returns
+    -------
+    dict of str to ColumnSpec
+        Column name → its contract, as listed in ``config/columns.yml``.
+
+    Raises
+    ------
+    KeyError
+        ``table`` is not one of :data:`TABLES`.
+    ConfigError
+        The section is missing, or a column has an unknown dtype or no
+        ``header`` or ``en``.
+    """
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
     source = _columns_file()
@@ -120,7 +200,18 @@ def contract(table: str) -> dict[str, ColumnSpec]:
 
 
 def rules() -> list[Rule]:
-    """Cross-field rules for the school-year panel."""
+    """Cross-field rules for the school-year panel.
+
+    Returns
+    -------
+    list of Rule
+        The ``rules`` of ``config/columns.yml``, in file order.
+
+    Raises
+    ------
+    ConfigError
+        A rule has an unknown operator or names a column not in the panel contract.
+    """
     source = _columns_file()
     panel = contract("panel")
     out = []
@@ -136,7 +227,25 @@ def rules() -> list[Rule]:
 
 
 def processed_columns(table: str) -> dict[str, str]:
-    """Column name → pandas dtype of a processed table, in order."""
+    """Column name → pandas dtype of a processed table, in order.
+
+    Parameters
+    ----------
+    table
+        One of :data:`TABLES`.
+
+    Returns
+    -------
+    dict of str to str
+        Dtypes from :data:`PANDAS_DTYPE` (``Int64``, ``boolean``…); a
+        ``school_year`` column becomes two: ``year`` (int64, the end year) and the
+        column itself as text (``"2020-2021"``).
+
+    Raises
+    ------
+    KeyError, ConfigError
+        As for :func:`contract`.
+    """
     columns: dict[str, str] = {}
     for name, spec in contract(table).items():
         if spec.dtype == "school_year":
@@ -167,6 +276,22 @@ def pandera_schema(table: str, *, unique: bool = True) -> pa.DataFrameSchema:
         One of :data:`TABLES`.
     unique
         Add the table's key uniqueness check ((school, year) for the panel).
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+        Column dtypes (not coerced), ranges and known codes from the contract,
+        ``year`` in 1990–2100 and the school year as ``YYYY-YYYY``, the panel's
+        cross-field rules (:func:`rules`) as frame checks; extra columns allowed.
+
+    Raises
+    ------
+    KeyError, ConfigError
+        As for :func:`contract` and :func:`rules`.
+
+    Example
+    -------
+    >>> schema.pandera_schema("panel").validate(panel, lazy=True)  # doctest: +SKIP
     """
     specs = contract(table)
     columns: dict[str, pa.Column] = {}

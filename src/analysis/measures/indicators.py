@@ -57,6 +57,19 @@ RESULT_COLUMNS = [
 
 @dataclass(frozen=True)
 class Target:
+    """A target of an indicator: the value to reach by a school year.
+
+    Attributes
+    ----------
+    year : int
+        End year of the school year the target is for.
+    value : float
+        The target value, in the indicator's unit.
+    source : str
+        Where the target comes from (a decision, or a provincial placeholder
+        until the DOET's figure replaces it).
+    """
+
     year: int
     value: float
     source: str
@@ -64,6 +77,35 @@ class Target:
 
 @dataclass(frozen=True)
 class Indicator:
+    """One indicator definition of ``config/indicators.yml``.
+
+    Attributes
+    ----------
+    id : str
+        The indicator's id (``teachers_trained_cds``).
+    name : dict
+        ``{"vi": …, "en": …}``.
+    domain : str
+        One of :data:`DOMAINS`.
+    numerator, denominator : str
+        Expressions over panel columns, summed over the school-years of a unit.
+    factor : float
+        Multiplies the ratio: 100 for a percentage, 1000 per 1,000, 1 a number.
+    unit : dict
+        The measure, ``{"vi": …, "en": …}`` (``%``, ``học sinh/máy``).
+    better : str
+        ``higher``, ``lower`` or ``none`` (no direction: no rank, no status).
+    sector : str
+        ``in`` (chỉ tiêu nội ngành, the education sector's own) or ``cross``
+        (chỉ tiêu ngoại ngành).
+    source : str
+        The definition's source document.
+    targets : tuple of Target
+        By year, earliest first.
+    bounds : tuple of float or None
+        Plausible range of a school's value (outliers), for continuous indicators.
+    """
+
     id: str
     name: dict[str, str]
     domain: str
@@ -78,17 +120,47 @@ class Indicator:
     bounds: tuple[float, float] | None = None
 
     def target_for(self, year: int) -> Target | None:
-        """The earliest target at or after ``year``."""
+        """The earliest target at or after ``year``.
+
+        Parameters
+        ----------
+        year
+            End year of the school year of a value.
+
+        Returns
+        -------
+        Target or None
+            None when every target is earlier (or there is none).
+        """
         later = [t for t in self.targets if t.year >= year]
         return min(later, key=lambda t: t.year) if later else None
 
 
 def default_path() -> Path:
+    """``config/indicators.yml``."""
     return paths.config_dir() / "indicators.yml"
 
 
 def load_indicators(path: Path | str | None = None) -> list[Indicator]:
-    """Read and check the indicator definitions."""
+    """Read and check the indicator definitions.
+
+    Parameters
+    ----------
+    path
+        The definitions file; default ``config/indicators.yml``.
+
+    Returns
+    -------
+    list of Indicator
+        In file order, targets sorted by year.
+
+    Raises
+    ------
+    ConfigError
+        No ``indicators`` list, a required key missing or blank, a name or unit
+        without ``vi`` or ``en``, an unknown domain, direction or sector, a
+        duplicate id, or a target without a source.
+    """
     path = Path(path) if path else default_path()
     raw = load_yaml(path)
     entries = raw.get("indicators") if isinstance(raw, dict) else None
@@ -141,7 +213,19 @@ def load_indicators(path: Path | str | None = None) -> list[Indicator]:
 
 
 def referenced_columns(expression: str) -> set[str]:
-    """Column names an expression uses (identifiers that are not numbers)."""
+    """Column names an expression uses (identifiers that are not numbers).
+
+    Parameters
+    ----------
+    expression
+        A numerator or denominator expression (``"teachers_trained_cds"``,
+        ``"enrolment / computers_teaching"``).
+
+    Returns
+    -------
+    set of str
+        Its identifiers, Python keywords (``and``, ``or``…) left out.
+    """
     import keyword
     import re
 
@@ -150,7 +234,21 @@ def referenced_columns(expression: str) -> set[str]:
 
 
 def check_expressions(available: set[str], path: Path | str | None = None) -> list[str]:
-    """Problems with indicator expressions: columns not in ``available``."""
+    """Problems with indicator expressions: columns not in ``available``.
+
+    Parameters
+    ----------
+    available
+        The columns of the table the indicators will be computed on.
+    path
+        The definitions file; default ``config/indicators.yml``.
+
+    Returns
+    -------
+    list of str
+        One line per numerator or denominator naming unknown columns; empty when
+        every expression can be evaluated.
+    """
     problems = []
     for ind in load_indicators(path):
         for side in ("numerator", "denominator"):
@@ -161,6 +259,7 @@ def check_expressions(available: set[str], path: Path | str | None = None) -> li
 
 
 def _select(indicators: list[Indicator] | list[str] | None) -> list[Indicator]:
+    """The definitions asked for (ids or objects; all for None); KeyError for an unknown id."""
     every = load_indicators()
     if indicators is None:
         return every
@@ -183,6 +282,7 @@ def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _evaluate(numeric: pd.DataFrame, expression: str) -> pd.Series:
+    """An expression over the columns as float64 per row (a constant repeated)."""
     frame = numeric
     result = numeric.eval(expression, engine="python")
     if np.isscalar(result):
@@ -195,6 +295,27 @@ def components(data: pd.DataFrame, indicators: list[Indicator] | list[str] | Non
 
     Rows where the numerator or denominator is missing are left out here (they
     do not count for that indicator), so sums at any level use the same rows.
+
+    Parameters
+    ----------
+    data
+        The school-year panel (yes/no columns count as 1 and 0).
+    indicators
+        Indicator ids or :class:`Indicator` objects; default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``school_id`` and ``year`` (those in ``data``), ``indicator``,
+        ``numerator``, ``denominator`` (before ``factor``) and ``_row``, the
+        position of the school-year in ``data``.
+
+    Raises
+    ------
+    KeyError
+        An unknown indicator id.
+    ConfigError
+        An expression cannot be evaluated on ``data`` (a column is missing).
     """
     chosen = _select(indicators)
     keys = [c for c in ("school_id", "year") if c in data]
@@ -226,7 +347,36 @@ def aggregate(
     indicators: list[Indicator] | list[str] | None = None,
     years: list[int] | None = None,
 ) -> pd.DataFrame:
-    """Values at one level: ``factor × Σ numerator ÷ Σ denominator`` per unit and year."""
+    """Values at one level: ``factor × Σ numerator ÷ Σ denominator`` per unit and year.
+
+    Parameters
+    ----------
+    data
+        The school-year panel joined with the hierarchy.
+    level
+        One of :data:`LEVELS` (``school``, ``unit``, ``analysis_district``…).
+    indicators
+        Indicator ids or :class:`Indicator` objects; default all.
+    years
+        School years (end years) to keep; default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator, unit and year: ``indicator``, ``unit_id``,
+        ``year``, ``unit_name``, ``numerator``, ``denominator``, ``n_schools``
+        (school-years counted), ``value`` (missing where the denominator sums to
+        0) and ``level``. School-years without a unit at this level (the district
+        level after the reform) are left out. No targets or status: see
+        :func:`compute`.
+
+    Raises
+    ------
+    KeyError
+        Unknown level or indicator, or ``data`` lacks the level's id column.
+    ConfigError
+        An expression cannot be evaluated on ``data``.
+    """
     if level not in LEVELS:
         raise KeyError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
     chosen = _select(indicators)
@@ -257,6 +407,7 @@ def aggregate(
 
 
 def _trend_status(table: pd.DataFrame, chosen: list[Indicator], window: int) -> pd.DataFrame:
+    """Add change, target, gap, projection and status (module docstring) to aggregated rows."""
     by_id = {i.id: i for i in chosen}
     out = table.sort_values(["indicator", "level", "unit_id", "year"]).reset_index(drop=True)
     wide = out.pivot_table(
@@ -326,6 +477,7 @@ def _trend_status(table: pd.DataFrame, chosen: list[Indicator], window: int) -> 
 
 
 def _rank(table: pd.DataFrame, chosen: list[Indicator]) -> pd.Series:
+    """1 for the best value per indicator, level and year (ties share the best rank)."""
     sign = table["indicator"].map(
         {i.id: {"higher": -1.0, "lower": 1.0}.get(i.better, np.nan) for i in chosen}
     )
@@ -367,8 +519,35 @@ def compute(
 
     Returns
     -------
-    DataFrame with :data:`RESULT_COLUMNS`; ``rank`` is 1 for the best unit of a
-    level in a year (none for indicators without a direction).
+    pandas.DataFrame
+        One row per indicator, level, unit and year with :data:`RESULT_COLUMNS`:
+        ``indicator``, ``name``, ``domain``, ``sector``, ``level``, ``unit_id``,
+        ``unit_name``, ``year``, ``numerator``, ``denominator``, ``n_schools``,
+        ``value`` (``factor × Σ numerator ÷ Σ denominator``), ``measure``,
+        ``target``, ``target_year``, ``target_source``, ``gap`` (shortfall in the
+        indicator's direction; ``≤ 0`` is met), ``projected`` (the trend's value
+        in the target year), ``status`` (``met``, ``on_track``, ``behind``,
+        ``no_trend``, ``no_target``), ``change`` (on the previous school year)
+        and ``rank``: 1 for the best unit of a level in a year, ties sharing the
+        lowest rank (none for indicators without a direction). Sorted by
+        indicator (definition order), level (``levels`` order), year, unit.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
+    KeyError
+        Unknown level or indicator, or a level's id column is missing.
+    ConfigError
+        An expression cannot be evaluated on ``data``.
+
+    Example
+    -------
+    >>> data = datasets.load("thai_nguyen_synthetic")  # doctest: +SKIP
+    >>> levels = ("analysis_district", "analysis_province")
+    >>> values = indicators.compute(data, levels=levels, lang="en")  # doctest: +SKIP
+    >>> behind = values[values["status"] == "behind"]  # doctest: +SKIP
+    >>> behind[["unit_name", "name", "value", "target"]]  # doctest: +SKIP
     """
     i18n.check_lang(lang)
     frame = getattr(data, "data", data)
@@ -392,7 +571,21 @@ def compute(
 
 
 def definitions(lang: str = "vi") -> pd.DataFrame:
-    """The indicator definitions as a table (for reports and the KPI workbook)."""
+    """The indicator definitions as a table (for reports and the KPI workbook).
+
+    Parameters
+    ----------
+    lang
+        Language of the names, measures and coded words.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator: ``indicator``, ``name``, ``domain``, ``sector``,
+        ``numerator``, ``denominator``, ``measure``, ``factor``, ``better``
+        (labels in ``lang``), ``source`` and ``targets`` (``"2025: 80 (source);
+        …"``).
+    """
     rows = []
     for ind in load_indicators():
         rows.append(
@@ -414,7 +607,23 @@ def definitions(lang: str = "vi") -> pd.DataFrame:
 
 
 def headline(path: Path | str | None = None) -> list[str]:
-    """Ids of the headline indicators (``headline:`` in indicators.yml)."""
+    """Ids of the headline indicators (``headline:`` in indicators.yml).
+
+    Parameters
+    ----------
+    path
+        The definitions file; default ``config/indicators.yml``.
+
+    Returns
+    -------
+    list of str
+        In file order: the order of a district brief's headline table.
+
+    Raises
+    ------
+    ConfigError
+        The list names an indicator that is not defined.
+    """
     path = Path(path) if path else default_path()
     ids = load_yaml(path).get("headline") or []
     known = {i.id for i in load_indicators(path)}

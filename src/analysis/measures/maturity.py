@@ -32,6 +32,22 @@ SCORE_COLUMNS = [
 
 @dataclass(frozen=True)
 class Criterion:
+    """A scored criterion of a group.
+
+    Attributes
+    ----------
+    id : str
+        Its number in the decision (``"1.3"``).
+    column : str
+        The panel column that reports its points.
+    max_points : float
+        The most it can score (equal to the sum of its sub-items when listed).
+    name : dict
+        ``{"vi": …, "en": …}``.
+    sub_items : tuple of dict
+        The parts of the criterion and their points (``points``, ``vi``, ``en``).
+    """
+
     id: str
     column: str
     max_points: float
@@ -41,6 +57,23 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Group:
+    """A criteria group, scored out of 100 and given a level of its own.
+
+    Attributes
+    ----------
+    id : str
+        ``g1`` (CĐS in teaching and learning) or ``g2`` (CĐS in school governance).
+    name : dict
+        ``{"vi": …, "en": …}``.
+    max_points : float
+        The group's maximum in the decision (100).
+    criteria : tuple of Criterion
+        The scored criteria.
+    mandatory : tuple of dict
+        Conditions (``id``, ``column`` of a yes/no, ``vi``, ``en``) without which
+        the group stays at level 1.
+    """
+
     id: str
     name: dict[str, str]
     max_points: float
@@ -49,11 +82,33 @@ class Group:
 
     @property
     def listed_points(self) -> float:
+        """The sum of the criteria's ``max_points`` (may fall short of ``max_points``)."""
         return sum(c.max_points for c in self.criteria)
 
 
 @dataclass(frozen=True)
 class Framework:
+    """The maturity framework of ``config/frameworks/moet_4725.yml``.
+
+    Attributes
+    ----------
+    name : dict
+        ``{"vi": …, "en": …}``.
+    decision : str
+        The decision it implements (Decision 4725/QĐ-BGDĐT, 30/12/2022).
+    verified : bool
+        False while the criteria are not checked against the decision's annex.
+    verification_note : dict
+        What must be checked, ``{"vi": …, "en": …}``.
+    scoring : str
+        ``points`` (points out of 100 as is) or ``share_of_listed`` (100 × points
+        ÷ listed maximum, for a group whose listing is incomplete).
+    levels : tuple of dict
+        ``level`` (1–3) with its ``vi`` and ``en`` names.
+    groups : tuple of Group
+        The criteria groups.
+    """
+
     name: dict[str, str]
     decision: str
     verified: bool
@@ -63,12 +118,21 @@ class Framework:
     groups: tuple[Group, ...]
 
     def level_name(self, level: int, lang: str = "vi") -> str:
+        """The name of maturity level ``level`` (1–3) in ``lang``.
+
+        Raises
+        ------
+        KeyError
+            No such level in the framework, or no name in ``lang``.
+        """
         for entry in self.levels:
             if entry["level"] == level:
                 return entry[lang]
         raise KeyError(level)
 
     def columns(self) -> list[str]:
+        """The panel columns scoring needs: each group's mandatory conditions, then
+        its criteria."""
         cols = []
         for g in self.groups:
             cols += [m["column"] for m in g.mandatory] + [c.column for c in g.criteria]
@@ -76,7 +140,27 @@ class Framework:
 
 
 def load_framework(path: Path | str | None = None) -> Framework:
-    """Read ``config/frameworks/moet_4725.yml`` and check its arithmetic."""
+    """Read ``config/frameworks/moet_4725.yml`` and check its arithmetic.
+
+    Parameters
+    ----------
+    path
+        The framework file; default ``config/frameworks/moet_4725.yml``.
+
+    Returns
+    -------
+    Framework
+        Groups, criteria and levels in file order.
+
+    Raises
+    ------
+    ConfigError
+        A criterion's sub-items do not sum to its ``max_points``, a group lists
+        more points than its maximum, ``scoring`` is neither ``points`` nor
+        ``share_of_listed``, or the file cannot be read.
+    KeyError
+        A required key (``groups``, ``criteria``, ``max_points``…) is missing.
+    """
     path = Path(path) if path else paths.config_dir() / "frameworks" / "moet_4725.yml"
     raw = load_yaml(path)
     groups = []
@@ -123,14 +207,61 @@ def load_framework(path: Path | str | None = None) -> Framework:
 
 
 def level_of(score: float | np.ndarray) -> np.ndarray:
-    """Level 1 below 50, level 2 from 50 to 75 inclusive, level 3 above 75."""
+    """Level 1 below 50, level 2 from 50 to 75 inclusive, level 3 above 75.
+
+    The thresholds are fixed here; the ``levels`` of the framework file only
+    describe them.
+
+    Parameters
+    ----------
+    score
+        Group scores out of 100; NaN for unscored.
+
+    Returns
+    -------
+    numpy.ndarray
+        Levels as floats (1.0, 2.0, 3.0), NaN where the score is NaN.
+
+    Example
+    -------
+    >>> level_of([49.9, 50, 75, 75.1]).tolist()
+    [1.0, 2.0, 2.0, 3.0]
+    """
     score = np.asarray(score, dtype=float)
     level = np.where(score < 50, 1, np.where(score <= 75, 2, 3)).astype(float)
     return np.where(np.isnan(score), np.nan, level)
 
 
 def scores(data: pd.DataFrame, framework: Framework | None = None) -> pd.DataFrame:
-    """Score and level per school-year and group (long, :data:`SCORE_COLUMNS`)."""
+    """Score and level per school-year and group (long, :data:`SCORE_COLUMNS`).
+
+    Each criterion's points are clipped to 0…``max_points`` and summed; the group
+    score is out of 100 (:attr:`Framework.scoring`), rounded to 2 decimals. A
+    criterion not reported leaves the group unscored; a mandatory condition not
+    met or not reported caps a scored group at level 1.
+
+    Parameters
+    ----------
+    data
+        The school-year panel (or a :class:`~analysis.datasets.Dataset`) with the
+        columns of :meth:`Framework.columns`.
+    framework
+        Default :func:`load_framework`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per school-year and group: ``school_id``, ``year``, ``group``
+        (id), ``points`` (missing when unscored), ``listed_points``, ``score``
+        (0–100), ``level`` (1–3, nullable Int64), ``capped`` (a mandatory
+        condition held the level at 1) and ``reason`` (why unscored or capped;
+        empty otherwise).
+
+    Raises
+    ------
+    KeyError
+        ``data`` lacks a column the framework needs.
+    """
     fw = framework or load_framework()
     frame = getattr(data, "data", data)
     missing = [c for c in fw.columns() if c not in frame]
@@ -200,6 +331,36 @@ def distribution(
 
     ``level`` is a hierarchy level as in :data:`analysis.indicators.LEVELS`.
     Unscored school-years are counted under level ``"not assessed"``.
+
+    Parameters
+    ----------
+    data
+        The school-year panel joined with the hierarchy (or a Dataset).
+    level
+        The hierarchy level to count by.
+    framework
+        Default :func:`load_framework`.
+    lang
+        Language of the level and group names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit, year, group and maturity level present: ``level``,
+        ``unit_id``, ``unit_name``, ``year``, ``group`` (name in ``lang``),
+        ``maturity_level`` (name in ``lang``, or the "not assessed" label),
+        ``count`` (school-years) and ``share`` (% of the unit's schools in that
+        year and group, 0–100). Sorted by unit, year, group, maturity level.
+
+    Raises
+    ------
+    KeyError
+        Unknown level, or ``data`` lacks a column the framework needs.
+
+    Example
+    -------
+    >>> dist = maturity.distribution(data, level="analysis_district", lang="en")  # doctest: +SKIP
+    >>> plots.maturity_levels(dist, year=2025, lang="en")  # doctest: +SKIP
     """
 
     fw = framework or load_framework()

@@ -40,7 +40,27 @@ QualityRule = schema.Rule
 
 
 def load_rules(path: Path | str | None = None, *, include_hard: bool = True) -> list[QualityRule]:
-    """Plausibility rules (``config/quality.yml``) and, optionally, the hard ingest rules."""
+    """Plausibility rules (``config/quality.yml``) and, optionally, the hard ingest rules.
+
+    Parameters
+    ----------
+    path
+        The plausibility rules; default ``config/quality.yml``.
+    include_hard
+        Add the ingest rules of ``config/columns.yml`` (:func:`analysis.schema.rules`).
+
+    Returns
+    -------
+    list of QualityRule
+        Plausibility rules first (``left``/``right`` are expressions), then the
+        hard rules.
+
+    Raises
+    ------
+    ConfigError
+        A rule has an unknown operator (``<=``, ``<``, ``>=``, ``>``, ``==``,
+        ``!=`` are known), or a file cannot be read.
+    """
     path = Path(path) if path else paths.config_dir() / "quality.yml"
     raw = load_yaml(path)
     rules = []
@@ -55,6 +75,8 @@ def load_rules(path: Path | str | None = None, *, include_hard: bool = True) -> 
 
 
 def outlier_settings() -> dict:
+    """The ``outliers`` section of ``config/quality.yml``: ``threshold``,
+    ``default_method``, ``group_by`` (empty dict when absent)."""
     return load_yaml(paths.config_dir() / "quality.yml").get("outliers", {})
 
 
@@ -84,12 +106,30 @@ def completeness(
         is listed as ``rejected`` rather than ``missing``.
     level
         Hierarchy level to summarise by.
+    years
+        School years (end years) to count; default those in ``panel``.
 
     Returns
     -------
-    (summary, missing): ``summary`` has unit_id, unit_name, year, expected,
-    received, rejected, missing, completeness (%); ``missing`` lists every
-    expected school-year without a valid report, with ``state``.
+    summary : pandas.DataFrame
+        One row per unit and year: ``level``, ``unit_id``, ``unit_name``,
+        ``year``, ``expected``, ``received``, ``rejected``, ``missing`` (school
+        counts) and ``completeness`` (% received of expected, 0–100).
+    missing : pandas.DataFrame
+        Every expected school-year without a valid report: ``school_id``,
+        ``year``, ``unit_id``, ``unit_name``, ``state`` (``rejected`` or
+        ``missing``); sorted by year and school.
+
+    Raises
+    ------
+    KeyError
+        Unknown level.
+
+    Example
+    -------
+    >>> summary, missing = quality.completeness(  # doctest: +SKIP
+    ...     data.tables["school_hierarchy"], data.data, rejects=data.tables.get("rejects")
+    ... )
     """
     id_col, name_col = ind.LEVELS[level]
     expected = hierarchy[hierarchy["unit_id"].notna()]
@@ -137,7 +177,29 @@ def completeness(
 
 
 def rule_violations(data: pd.DataFrame, rules: list[QualityRule] | None = None) -> pd.DataFrame:
-    """Every violation of every rule: school, year, rule, both sides and their values."""
+    """Every violation of every rule: school, year, rule, both sides and their values.
+
+    A rule with a blank side is not broken (it cannot be judged).
+
+    Parameters
+    ----------
+    data
+        The school-year panel (or a Dataset).
+    rules
+        Default :func:`load_rules` (plausibility and hard rules).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per broken rule and school-year: ``school_id``, ``year``,
+        ``rule``, ``left``, ``op``, ``right`` (the expressions), ``left_value``,
+        ``right_value`` and ``message_vi``, ``message_en``.
+
+    Raises
+    ------
+    ConfigError
+        A rule cannot be evaluated on ``data`` (a column is missing).
+    """
     rules = rules if rules is not None else load_rules()
     numeric = ind._numeric(getattr(data, "data", data))
     rows = []
@@ -178,6 +240,16 @@ def robust_z(values: pd.Series) -> pd.Series:
 
     When the MAD is zero (more than half the values equal), the mean absolute
     deviation scaled by 1.2533 stands in, as is usual.
+
+    Parameters
+    ----------
+    values
+        The values of one group (NaN ignored by median and MAD).
+
+    Returns
+    -------
+    pandas.Series
+        Scores on the same index; all 0.0 when every value is the same.
     """
     x = values.astype(float)
     median = x.median()
@@ -191,6 +263,18 @@ def robust_z(values: pd.Series) -> pd.Series:
 
 
 def plain_z(values: pd.Series) -> pd.Series:
+    """z-score (x − mean) / SD (sample SD, ddof 1); all 0.0 when the SD is 0 or undefined.
+
+    Parameters
+    ----------
+    values
+        The values of one group.
+
+    Returns
+    -------
+    pandas.Series
+        Scores on the same index.
+    """
     x = values.astype(float)
     sd = x.std(ddof=1)
     if not sd or np.isnan(sd):
@@ -226,8 +310,23 @@ def outliers(
 
     Returns
     -------
-    DataFrame: school_id, year, indicator, value, method, score, threshold, and
-    for ``bounds`` the bounds; only flagged rows.
+    pandas.DataFrame
+        Only flagged rows: ``school_id``, ``year``, ``indicator``, ``value``,
+        ``method``, ``score`` (missing for ``bounds``), ``threshold``, ``lower``
+        and ``upper`` (the bounds, for ``bounds`` only). Sorted by indicator,
+        year, school.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method``.
+    KeyError
+        Unknown indicator id.
+
+    Example
+    -------
+    >>> flags = quality.outliers(data, method="modified_z", threshold=3.5)  # doctest: +SKIP
+    >>> cleaned, log = quality.exclude(data, flags)  # doctest: +SKIP
     """
     settings = outlier_settings()
     method = method or settings.get("default_method", "z")
@@ -281,7 +380,34 @@ def summary(
     level: str = "analysis_district",
     threshold: float | None = None,
 ) -> pd.DataFrame:
-    """One row per unit and year: completeness, rejects, rule violations, outliers."""
+    """One row per unit and year: completeness, rejects, rule violations, outliers.
+
+    Parameters
+    ----------
+    data
+        The school-year panel joined with the hierarchy (or a Dataset).
+    hierarchy
+        ``school_hierarchy`` (which schools are expected when).
+    rejects
+        Ingest rejects (school-years rejected rather than missing).
+    level
+        Hierarchy level to summarise by.
+    threshold
+        Outlier threshold (default from ``config/quality.yml``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`completeness`'s summary (``unit_id``, ``year``
+        first), then ``violations`` (broken rules, all of :func:`load_rules`)
+        and ``outliers`` (flagged values, default method), counted per unit and
+        year.
+
+    Raises
+    ------
+    KeyError, ConfigError
+        As for :func:`completeness`, :func:`rule_violations` and :func:`outliers`.
+    """
     frame = getattr(data, "data", data)
     id_col, _ = ind.LEVELS[level]
     comp, _ = completeness(hierarchy, frame, rejects=rejects, level=level)
@@ -309,6 +435,34 @@ def exclude(
     of :func:`rule_violations` (school_id, year, rule — the rule's left column
     is blanked). Returns the cleaned copy and the log (school_id, year, column,
     value, reason) — nothing is removed without a line in the log.
+
+    The columns blanked are those the indicator's numerator and denominator (or
+    the rule's left side) name, except the size columns of
+    :data:`BASE_COLUMNS` unless they are the only ones.
+
+    Parameters
+    ----------
+    data
+        The school-year panel (or a Dataset); not changed.
+    flags
+        Rows of :func:`outliers` or :func:`rule_violations`; flags for
+        school-years not in ``data`` are skipped.
+    reason
+        The reason logged for every exclusion; default one built from the flag.
+
+    Returns
+    -------
+    cleaned : pandas.DataFrame
+        A copy of the panel with the flagged values blank (NaN, or NA in
+        nullable columns).
+    log : pandas.DataFrame
+        ``school_id``, ``year``, ``column``, ``value`` (as text), ``reason``; one
+        row per value blanked.
+
+    Raises
+    ------
+    KeyError
+        A flag names an unknown indicator or rule.
     """
     frame = getattr(data, "data", data).copy()
     by_id = {i.id: i for i in ind.load_indicators()}
@@ -365,7 +519,18 @@ _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s]+)+[\\/]([^\\/\s]+)")
 
 def without_paths(rejects: pd.DataFrame) -> pd.DataFrame:
     """Rejects as a report shows them: file names without the server's folders, in the
-    ``file`` column and inside the messages ("already read at /srv/…/bao_cao.xlsx row 4")."""
+    ``file`` column and inside the messages ("already read at /srv/…/bao_cao.xlsx row 4").
+
+    Parameters
+    ----------
+    rejects
+        The ``rejects`` table of ingest (any table with ``file`` or ``message``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the paths cut to their file names; other columns unchanged.
+    """
     out = rejects.copy()
     if "file" in out:
         out["file"] = out["file"].map(lambda f: f if pd.isna(f) else PurePath(str(f)).name)

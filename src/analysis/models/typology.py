@@ -44,7 +44,33 @@ DEFAULT_FEATURES = [
 def school_features(
     data, *, year: int | None = None, features: list[str] | None = None, lang: str = "vi"
 ) -> pd.DataFrame:
-    """School × indicator values (wide), for one year or all years (rows school-year)."""
+    """School × indicator values (wide), for one year or all years (rows school-year).
+
+    Parameters
+    ----------
+    data
+        The school-year panel (or a :class:`~analysis.datasets.Dataset`).
+    year
+        End year of the school year to keep; default all years.
+    features
+        Indicator ids; default :data:`DEFAULT_FEATURES`.
+    lang
+        Not used (the columns are indicator ids).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``school_id``, ``year``); one column per feature that has values,
+        in ``features`` order; each school's own indicator value (missing where
+        the school did not report it).
+
+    Raises
+    ------
+    KeyError
+        Unknown indicator id.
+    ConfigError
+        An indicator cannot be evaluated on ``data``.
+    """
     frame = getattr(data, "data", data)
     ids = features or DEFAULT_FEATURES
     long = indicators.aggregate(frame, level="school", indicators=ids)
@@ -58,6 +84,26 @@ def school_features(
 
 @dataclass
 class Profiles:
+    """School profiles from :func:`profiles`.
+
+    Attributes
+    ----------
+    labels : pandas.Series
+        ``school_id`` → group number (0…k-1).
+    k : int
+        The number of groups chosen (best mean silhouette).
+    silhouettes : dict
+        k tried → mean silhouette.
+    stability : float
+        Mean adjusted Rand index of the grouping across seeds (1 = identical).
+    profile : pandas.DataFrame
+        Group × feature: mean standardised value (SD units from the mean school).
+    names : dict
+        Group → a name in words from its strongest and weakest features.
+    sizes : dict
+        Group → number of schools.
+    """
+
     labels: pd.Series  # school_id → group
     k: int
     silhouettes: dict[int, float]
@@ -76,7 +122,37 @@ def profiles(
     seeds: range = range(5),
     lang: str = "vi",
 ) -> Profiles:
-    """Cluster schools on standardised indicators; k by the best mean silhouette."""
+    """Cluster schools on standardised indicators; k by the best mean silhouette.
+
+    Schools missing any feature in ``year`` are left out. Features are
+    standardised (mean 0, SD 1) and clustered by k-means (10 starts); the run
+    with seed 0 gives the labels, the other seeds the stability.
+
+    Parameters
+    ----------
+    data
+        The school-year panel (or a Dataset).
+    year
+        End year of the school year to cluster.
+    features
+        Indicator ids; default :data:`DEFAULT_FEATURES`.
+    k_range
+        The numbers of groups to try.
+    seeds
+        Seeds of the repeated runs for the stability.
+    lang
+        Language of the group names.
+
+    Returns
+    -------
+    Profiles
+        Labels, k, silhouettes, stability, the profile table, names and sizes.
+
+    Example
+    -------
+    >>> result = typology.profiles(data, year=2025, lang="en")  # doctest: +SKIP
+    >>> plots.profile_heatmap(result, lang="en")  # doctest: +SKIP
+    """
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score, silhouette_score
     from sklearn.preprocessing import StandardScaler
@@ -100,6 +176,7 @@ def profiles(
 
 
 def _name(row: pd.Series, lang: str) -> str:
+    """A group's name in words: its two strongest and two weakest features (beyond 0.5 SD)."""
     meta = {i.id: i for i in indicators.load_indicators()}
 
     def nice(feature: str) -> str:
@@ -125,6 +202,33 @@ def _name(row: pd.Series, lang: str) -> str:
 
 @dataclass
 class AtRisk:
+    """The at-risk model of :func:`at_risk`. ``at_risk`` names schools: internal.
+
+    Attributes
+    ----------
+    auc : float
+        Cross-validated ROC AUC (grouped by district).
+    average_precision : float
+        Cross-validated average precision.
+    baseline_auc : float
+        ROC AUC of a model that knows only the area type.
+    calibration : pandas.DataFrame
+        ``predicted``, ``observed``: mean predicted and observed share at level 1,
+        in up to 8 quantile bins.
+    importance : pandas.DataFrame
+        ``feature``, ``importance`` (mean drop in ROC AUC when the feature is
+        permuted, on the training data), ``std``; most important first.
+    predictions : pandas.DataFrame
+        Out-of-fold: ``school_id``, ``year``, ``analysis_district_id``, ``risk``
+        (probability of level 1 next year, 0–1), ``outcome`` (1 = level 1).
+    at_risk : pandas.DataFrame
+        The latest year's schools by risk, highest first: ``school_id``,
+        ``school_name``, ``analysis_district_id``, ``year``, ``level_now``,
+        ``risk``, ``mark``.
+    mark : str
+        :data:`INTERNAL`.
+    """
+
     auc: float
     average_precision: float
     baseline_auc: float
@@ -136,6 +240,7 @@ class AtRisk:
 
 
 def _design(data, features: list[str]) -> pd.DataFrame:
+    """School-years with features, context, this year's and next year's g1 level."""
     frame = getattr(data, "data", data)
     wide = school_features(data, features=features).reset_index()
     levels = maturity.scores(frame)
@@ -151,7 +256,45 @@ def _design(data, features: list[str]) -> pd.DataFrame:
 
 
 def at_risk(data, *, features: list[str] | None = None, folds: int = 5, seed: int = 0) -> AtRisk:
-    """Predict maturity level 1 next year from this year's indicators (grouped CV by district)."""
+    """Predict maturity level 1 next year from this year's indicators (grouped CV by district).
+
+    The outcome is level 1 in the teaching-and-learning group (``g1``) of
+    Decision 4725 in the next school year; the predictors are this year's
+    indicators and this year's level. A standardised logistic regression is
+    cross-validated with folds grouped by ``analysis_district_id``, then refit
+    on all school-years to score the latest year.
+
+    Parameters
+    ----------
+    data
+        The school-year panel joined with the hierarchy, with the 4725 columns
+        (or a Dataset).
+    features
+        Indicator ids; default :data:`DEFAULT_FEATURES`.
+    folds
+        Cross-validation folds at most (fewer when there are fewer districts).
+    seed
+        Seed of the permutation importance.
+
+    Returns
+    -------
+    AtRisk
+        Scores, calibration, importance, out-of-fold predictions and the
+        internal at-risk list.
+
+    Raises
+    ------
+    KeyError
+        ``data`` lacks a column the framework or the context needs.
+    ValueError
+        Too few school-years with a next year, or only one outcome class.
+
+    Example
+    -------
+    >>> result = typology.at_risk(data)  # doctest: +SKIP
+    >>> record.internal("at-risk list names schools", lang=lang)  # doctest: +SKIP
+    >>> plots.risk_plots(result, lang=lang)  # doctest: +SKIP
+    """
     from sklearn.calibration import calibration_curve
     from sklearn.inspection import permutation_importance
     from sklearn.linear_model import LogisticRegression

@@ -21,12 +21,52 @@ PROVINCE = "analysis_province"
 
 
 def with_unit(value: float, measure: str, lang: str) -> str:
+    """A value with its measure for a sentence: ``"68,7%"``, ``"15,2 học sinh/máy"``.
+
+    Parameters
+    ----------
+    value
+        The number (one decimal, :func:`analysis.i18n.number`); missing gives a dash.
+    measure
+        The indicator's measure in ``lang``; ``%`` is written without a space.
+    lang
+        ``vi`` or ``en``.
+    """
     number = i18n.number(value, lang)
     return f"{number}{measure}" if measure == "%" else f"{number} {measure}"
 
 
 def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
-    """Indicator values for districts and the province, and maturity by district."""
+    """Indicator values for districts and the province, and maturity by district.
+
+    Small cells are hidden in the values (:func:`analysis.privacy.masked`) before
+    anything is built on them. For a loaded dataset the unmasked tables are
+    computed once per dataset and language when ``$WORKBENCH_CACHE`` is set
+    (:func:`analysis.memo.frames`), so the briefs of a plan share them.
+
+    Parameters
+    ----------
+    data
+        A :class:`~analysis.datasets.Dataset` (cached) or its panel joined with
+        the hierarchy, with the 4725 columns.
+    year
+        End year of the school year of the maturity tables.
+    lang
+        Language of names, measures and level names.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``values``: :func:`analysis.indicators.compute` at :data:`LEVEL` and
+        :data:`PROVINCE`, every year, masked; ``maturity`` and
+        ``province_maturity``: :func:`analysis.maturity.distribution` by district
+        and for the province, in ``year`` only.
+
+    Example
+    -------
+    >>> parts = brief.tables(data, year=2025, lang="vi")  # doctest: +SKIP
+    >>> parts["values"].query("level == 'analysis_district'")  # doctest: +SKIP
+    """
 
     frame = getattr(data, "data", data)
 
@@ -54,6 +94,32 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
 
     Numbers stay numbers (``record.table`` writes them for the reader and applies the
     privacy rules); ``attrs["status_codes"]`` holds the status of each row.
+
+    Parameters
+    ----------
+    values
+        ``tables(...)["values"]``.
+    unit
+        ``unit_id`` of the district at :data:`LEVEL`.
+    year
+        End year of the school year.
+    lang
+        Language of the rank column's header.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per headline indicator (:func:`analysis.indicators.headline`
+        order; blank where the district has no value): ``indicator``, ``name``,
+        ``value``, ``measure``, ``province_value``, ``target``, ``target_year``,
+        ``status``, ``change`` and the rank, its header saying among how many
+        districts (``"Rank among 9 districts"``).
+
+    Example
+    -------
+    >>> values = parts["values"]  # doctest: +SKIP
+    >>> table = brief.headline_table(values, unit=unit, year=2025, lang=lang)  # doctest: +SKIP
+    >>> record.table("headline", table.drop(columns="indicator"), status="status")  # doctest: +SKIP
     """
     ids = indicators.headline()
     mine = values[
@@ -73,10 +139,136 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
     return out
 
 
+def _strength(rows: pd.DataFrame, peers: pd.DataFrame, n_units: int, lang: str) -> str | None:
+    """The headline indicator where the unit ranks best, counting ties at their worst place."""
+    tied = peers.groupby(["indicator", "rank"]).size().rename("tied").reset_index()
+    ranked = rows[rows["rank"].notna()].merge(tied, on=["indicator", "rank"], how="left")
+    # a first place shared by every district is no strength: rank by the worst tied place
+    ranked = ranked.assign(place=ranked["rank"] + ranked["tied"] - 1)
+    ranked = ranked.sort_values(["place", "indicator"])
+    if not len(ranked):
+        return None
+    best = ranked.iloc[0]
+    suffix = i18n.label("brief", "status_suffix_met", lang) if best["status"] == "met" else ""
+    return i18n.text(
+        "brief",
+        "strength",
+        lang,
+        indicator=best["name"],
+        value=with_unit(best["value"], best["measure"], lang),
+        rank=int(best["rank"]),
+        n=n_units,
+        status=suffix,
+    )
+
+
+def _shortfall(rows: pd.DataFrame, status: dict[str, str], lang: str) -> str:
+    """The largest gap to target (relative to the target) among indicators behind or
+    without a trend; the "no shortfall" sentence when there is none."""
+    behind = rows[rows["status"].isin(["behind", "no_trend"]) & rows["gap"].notna()]
+    if not len(behind):
+        return i18n.label("brief", "no_shortfall", lang)
+    relative = behind["gap"] / behind["target"].abs().where(behind["target"] != 0, 1)
+    worst = behind.loc[relative.idxmax()]
+    return i18n.text(
+        "brief",
+        "shortfall",
+        lang,
+        indicator=worst["name"],
+        value=with_unit(worst["value"], worst["measure"], lang),
+        target=with_unit(worst["target"], worst["measure"], lang),
+        target_year=int(worst["target_year"]),
+        gap=with_unit(worst["gap"], worst["measure"], lang),
+        status_word=status[worst["status"]].lower(),
+    )
+
+
+def _maturity(tables_: dict[str, pd.DataFrame], unit: str, lang: str) -> str | None:
+    """Shares of the unit's schools at levels 3 and 1 (first criteria group), beside the
+    province's level-3 share; None when the unit has no maturity rows."""
+    dist = tables_["maturity"]
+    mine = dist[(dist["unit_id"] == unit)]
+    g1 = maturity.load_framework().groups[0].name[lang]
+    mine = mine[mine["group"] == g1]
+    if not len(mine):
+        return None
+    share = dict(zip(mine["maturity_level"], mine["share"], strict=True))
+    fw = maturity.load_framework()
+    prov = tables_["province_maturity"]
+    prov = prov[prov["group"] == g1]
+    prov_share = dict(zip(prov["maturity_level"], prov["share"], strict=True))
+    l3, l1 = fw.level_name(3, lang), fw.level_name(1, lang)
+    return i18n.text(
+        "brief",
+        "maturity_finding",
+        lang,
+        share3=i18n.percent(share.get(l3, 0), lang),
+        province3=i18n.percent(prov_share.get(l3, 0), lang),
+        share1=i18n.percent(share.get(l1, 0), lang),
+    )
+
+
+def _progress(rows: pd.DataFrame, lang: str) -> str | None:
+    """The headline indicator with the largest change on the previous year, relative to
+    its value; None when no change is known."""
+    changed = rows[rows["change"].notna()]
+    if not len(changed):
+        return None
+    top = changed.loc[(changed["change"] / changed["value"].abs()).idxmax()]
+    return i18n.text(
+        "brief",
+        "progress",
+        lang,
+        indicator=top["name"],
+        change=with_unit(top["change"], top["measure"], lang),
+    )
+
+
 def findings(
     tables_: dict[str, pd.DataFrame], *, unit: str, year: int, lang: str = "vi"
 ) -> list[str]:
-    """Three findings: a strength, the largest shortfall, and progress or maturity."""
+    """Three findings: a strength, the largest shortfall, and progress or maturity.
+
+    Parameters
+    ----------
+    tables_
+        The output of :func:`tables` (``values``, ``maturity``, ``province_maturity``;
+        the maturity tables already cut to ``year``).
+    unit
+        ``unit_id`` of the district at level :data:`LEVEL` (``analysis_district``).
+    year
+        End year of the school year.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    list of str
+        Up to three sentences from the ``brief`` catalogue section, in order:
+
+        1. the strength: the headline indicator where the district ranks best (a
+           place shared with other districts counts as the worst place of the tie,
+           so a first place shared by every district is no strength); left out when
+           no headline indicator has a rank;
+        2. the shortfall: among headline indicators ``behind`` or ``no_trend``, the
+           largest gap relative to the target; or the "no shortfall" sentence;
+        3. the maturity finding (shares of the district's schools at levels 3 and 1
+           in the first criteria group, the province's level-3 share beside them);
+           when the district has no maturity rows, the progress finding (the largest
+           change on the previous year relative to the value), left out when no
+           change is known.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not ``vi`` or ``en``.
+
+    Example
+    -------
+    >>> parts = brief.tables(data, year=2025, lang="en")  # doctest: +SKIP
+    >>> for sentence in brief.findings(parts, unit="169", year=2025, lang="en"):  # doctest: +SKIP
+    ...     print(sentence)
+    """
     values = tables_["values"]
     ids = indicators.headline()
     rows = values[
@@ -85,82 +277,11 @@ def findings(
     rows = rows[rows["indicator"].isin(ids)]
     n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
     status = i18n.labels("status", lang)
-    out = []
     peers = values[(values["level"] == LEVEL) & (values["year"] == year)]
-    tied = peers.groupby(["indicator", "rank"]).size().rename("tied").reset_index()
-    ranked = rows[rows["rank"].notna()].merge(tied, on=["indicator", "rank"], how="left")
-    # a first place shared by every district is no strength: rank by the worst tied place
-    ranked = ranked.assign(place=ranked["rank"] + ranked["tied"] - 1)
-    ranked = ranked.sort_values(["place", "indicator"])
-    if len(ranked):
-        best = ranked.iloc[0]
-        suffix = i18n.label("brief", "status_suffix_met", lang) if best["status"] == "met" else ""
-        out.append(
-            i18n.text(
-                "brief",
-                "strength",
-                lang,
-                indicator=best["name"],
-                value=with_unit(best["value"], best["measure"], lang),
-                rank=int(best["rank"]),
-                n=n_units,
-                status=suffix,
-            )
-        )
-    behind = rows[rows["status"].isin(["behind", "no_trend"]) & rows["gap"].notna()]
-    if len(behind):
-        relative = behind["gap"] / behind["target"].abs().where(behind["target"] != 0, 1)
-        worst = behind.loc[relative.idxmax()]
-        out.append(
-            i18n.text(
-                "brief",
-                "shortfall",
-                lang,
-                indicator=worst["name"],
-                value=with_unit(worst["value"], worst["measure"], lang),
-                target=with_unit(worst["target"], worst["measure"], lang),
-                target_year=int(worst["target_year"]),
-                gap=with_unit(worst["gap"], worst["measure"], lang),
-                status_word=status[worst["status"]].lower(),
-            )
-        )
-    else:
-        out.append(i18n.label("brief", "no_shortfall", lang))
-    dist = tables_["maturity"]
-    mine = dist[(dist["unit_id"] == unit)]
-    g1 = maturity.load_framework().groups[0].name[lang]
-    mine = mine[mine["group"] == g1]
-    if len(mine):
-        share = dict(zip(mine["maturity_level"], mine["share"], strict=True))
-        fw = maturity.load_framework()
-        prov = tables_["province_maturity"]
-        prov = prov[prov["group"] == g1]
-        prov_share = dict(zip(prov["maturity_level"], prov["share"], strict=True))
-        l3, l1 = fw.level_name(3, lang), fw.level_name(1, lang)
-        out.append(
-            i18n.text(
-                "brief",
-                "maturity_finding",
-                lang,
-                share3=i18n.percent(share.get(l3, 0), lang),
-                province3=i18n.percent(prov_share.get(l3, 0), lang),
-                share1=i18n.percent(share.get(l1, 0), lang),
-            )
-        )
-    else:
-        changed = rows[rows["change"].notna()]
-        if len(changed):
-            top = changed.loc[(changed["change"] / changed["value"].abs()).idxmax()]
-            out.append(
-                i18n.text(
-                    "brief",
-                    "progress",
-                    lang,
-                    indicator=top["name"],
-                    change=with_unit(top["change"], top["measure"], lang),
-                )
-            )
-    return out[:3]
+    out = [_strength(rows, peers, n_units, lang), _shortfall(rows, status, lang)]
+    third = _maturity(tables_, unit, lang)
+    out.append(third if third is not None else _progress(rows, lang))
+    return [sentence for sentence in out if sentence is not None][:3]
 
 
 STATUSES = ("met", "on_track", "behind")
@@ -171,6 +292,20 @@ def status_summary(codes: list[str], *, lang: str = "vi") -> str:
     the colour the table and the charts use for it, so the colours explain themselves.
 
     Only catalogue words and counts go into the markup (no data values).
+
+    Parameters
+    ----------
+    codes
+        The status code of each headline indicator (``headline_table(...)
+        .attrs["status_codes"]``); codes other than ``met``, ``on_track`` and
+        ``behind`` count in the total only.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    str
+        A ``<p>`` of HTML (escaped), for ``IPython.display.HTML``.
     """
 
     words = i18n.labels("status", lang)
@@ -188,7 +323,30 @@ def status_summary(codes: list[str], *, lang: str = "vi") -> str:
 
 def trend_sentence(values: pd.DataFrame, *, unit: str, indicator: str, year: int, lang: str) -> str:
     """The focus indicator in words: from the first year to ``year``, the province beside it,
-    the district's rank, and the target."""
+    the district's rank, and the target.
+
+    Parameters
+    ----------
+    values
+        ``tables(...)["values"]``.
+    unit
+        ``unit_id`` of the district at :data:`LEVEL`.
+    indicator
+        The focus indicator's id.
+    year
+        End year of the last school year described; the sentence runs from the
+        district's first year with a value to its last one up to ``year``.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    str
+        The trend sentence (rose, fell or stayed), then the rank and the target
+        when known; the "no data" sentence when the district has no value.
+        Plain text, but names come from the data: escape them for Markdown
+        (:func:`analysis.tables.escape_markdown`).
+    """
     rows = values[(values["indicator"] == indicator) & (values["year"] <= year)]
     mine = rows[(rows["level"] == LEVEL) & (rows["unit_id"] == unit)].dropna(subset=["value"])
     mine = mine.sort_values("year")
@@ -235,7 +393,32 @@ def rows(
     year: int | None = None,
 ) -> pd.DataFrame:
     """The indicator rows a chart draws (its CSV): for (level, unit_id) pairs, or a level, or
-    a year."""
+    a year.
+
+    Parameters
+    ----------
+    values
+        ``tables(...)["values"]`` (or any output of :func:`analysis.indicators.compute`).
+    indicator
+        The indicator's id.
+    units
+        Keep only these ``(level, unit_id)`` pairs.
+    level
+        Keep only this level.
+    year
+        Keep only this end year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows of ``values``, all columns, in their order.
+
+    Example
+    -------
+    >>> shown = [(brief.LEVEL, unit), (brief.PROVINCE, province_id)]  # doctest: +SKIP
+    >>> plots.trend(values, indicator=focus, units=shown, lang=lang)  # doctest: +SKIP
+    >>> record.data("trend", brief.rows(values, indicator=focus, units=shown))  # doctest: +SKIP
+    """
     keep = values["indicator"] == indicator
     if units is not None:
         keep &= pd.Series(list(zip(values["level"], values["unit_id"], strict=True)),

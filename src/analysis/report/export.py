@@ -38,7 +38,33 @@ SHEET_LEVELS = {
 
 def kpi_tables(dataset, *, lang: str = "vi", public: bool = False) -> dict[str, pd.DataFrame]:
     """The KPI tables of a dataset loaded from processed tables (synthetic or real ingest);
-    ``public`` applies the privacy rules (small cells suppressed, personal columns out)."""
+    ``public`` applies the privacy rules (small cells suppressed, personal columns out).
+
+    Parameters
+    ----------
+    dataset : analysis.datasets.Dataset
+        A dataset with the hierarchy and 4725 columns (``thai_nguyen_synthetic``
+        or a real ingest); ``tables["school_hierarchy"]`` adds completeness and
+        quality.
+    lang
+        Language of names, measures and coded words.
+    public
+        Apply :func:`analysis.privacy.apply` to every table before it is shaped.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``province``, ``district``, ``unit``, ``school`` (indicator rows of
+        :func:`analysis.indicators.compute` at each level; ``school`` pivoted by
+        :func:`school_profile`), ``maturity`` (by analysis district),
+        ``completeness`` and ``quality`` (when the hierarchy is loaded) and
+        ``definitions``. Codes stay codes: :func:`write_workbook` translates them.
+
+    Raises
+    ------
+    ValueError
+        ``lang`` is not supported.
+    """
     i18n.check_lang(lang)
     data = dataset.data
     table = indicators.compute(data, levels=tuple(SHEET_LEVELS.values()), lang=lang)
@@ -71,6 +97,21 @@ def school_profile(school_rows: pd.DataFrame, data: pd.DataFrame) -> pd.DataFram
 
     Status and targets are judged for units, not single schools; the tidy
     school-level rows stay available from :func:`analysis.indicators.compute`.
+
+    Parameters
+    ----------
+    school_rows
+        Rows of :func:`analysis.indicators.compute` at level ``school``.
+    data
+        The panel: ``school_id``, ``year``, ``school_name``, ``unit_name``,
+        ``analysis_district_name``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``school_id``, ``year``, ``school_name``, ``unit_name``,
+        ``analysis_district_name``, then one column per indicator name (in
+        ``school_rows`` order) holding the value; sorted by school and year.
     """
     wide = school_rows.pivot_table(
         index=["unit_id", "year"], columns="name", values="value", aggfunc="first", sort=False
@@ -144,7 +185,36 @@ def write_workbook(
     public: bool = False,
 ) -> Path:
     """Write the KPI workbook atomically (Vietnamese headers unless ``lang="en"``);
-    ``public`` says on the first sheet what the suppression marker means."""
+    ``public`` says on the first sheet what the suppression marker means.
+
+    The first sheet (readme) says what the figures are; every other sheet gets
+    translated headers and codes (:func:`analysis.tables.localise`), a frozen
+    header row, filters and number formats.
+
+    Parameters
+    ----------
+    dataset : analysis.datasets.Dataset
+        The dataset (its spec titles the readme).
+    tables
+        Sheet key → table, as from :func:`kpi_tables`; keys are sheet names in
+        the ``sheets`` label section.
+    path
+        The ``.xlsx`` to write (its folder is created).
+    lang
+        Language of headers, codes and the readme.
+    public
+        Add the privacy footnote to the readme.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    KeyError
+        A table key has no label in the ``sheets`` section.
+    """
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +264,22 @@ def write_workbook(
 
 
 def write_csv(tables: dict[str, pd.DataFrame], folder: Path, *, lang: str = "vi") -> list[Path]:
-    """Each table as UTF-8 CSV with a BOM (so Excel shows Vietnamese correctly)."""
+    """Each table as UTF-8 CSV with a BOM (so Excel shows Vietnamese correctly).
+
+    Parameters
+    ----------
+    tables
+        File stem → table; headers and codes are translated for ``lang``.
+    folder
+        Where the files go (created; files written atomically).
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    list of Path
+        ``folder/<key>.csv`` for each table, in order.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for key, frame in tables.items():
@@ -207,7 +292,32 @@ def write_csv(tables: dict[str, pd.DataFrame], folder: Path, *, lang: str = "vi"
 
 
 def export(dataset, out_dir: Path, *, lang: str = "vi") -> dict[str, object]:
-    """KPI workbook + CSVs for ``dataset`` under ``out_dir``; returns the tables and paths."""
+    """KPI workbook + CSVs for ``dataset`` under ``out_dir``; returns the tables and paths.
+
+    The analysts' full workbook (no privacy rules): ``workbench indicators``
+    writes it to ``reports/kpi/``.
+
+    Parameters
+    ----------
+    dataset : analysis.datasets.Dataset
+        As for :func:`kpi_tables`.
+    out_dir
+        Output folder: ``kpi_<lang>.xlsx`` and ``csv_<lang>/`` go there.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    dict
+        ``tables`` (:func:`kpi_tables`), ``workbook`` (its path) and ``csv``
+        (the CSV paths).
+
+    Example
+    -------
+    >>> data = datasets.load("thai_nguyen_synthetic")  # doctest: +SKIP
+    >>> written = export.export(data, Path("reports/kpi"), lang="en")  # doctest: +SKIP
+    >>> written["workbook"]  # doctest: +SKIP
+    """
     tables = kpi_tables(dataset, lang=lang)
     workbook = write_workbook(dataset, tables, out_dir / f"kpi_{lang}.xlsx", lang=lang)
     csvs = write_csv(tables, out_dir / f"csv_{lang}", lang=lang)

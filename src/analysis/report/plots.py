@@ -20,7 +20,12 @@ from analysis.report.style import FONT, PALETTE
 
 
 def use_style() -> None:
-    """The workbench style: seaborn whitegrid, a font with Vietnamese glyphs."""
+    """The workbench style: seaborn whitegrid, a font with Vietnamese glyphs.
+
+    Applied once when the module is imported; call it again after changing the
+    matplotlib settings to restore the workbench look (changes ``rcParams``
+    globally).
+    """
 
     sns.set_theme(style="whitegrid", context="notebook", font=FONT)
     plt.rcParams["figure.dpi"] = 110
@@ -39,7 +44,33 @@ def coefficients(
     lang: str = "vi",
     ax=None,
 ):
-    """Forest plot of a tidy table (estimate with conf_low–conf_high)."""
+    """Forest plot of a tidy table (estimate with conf_low–conf_high).
+
+    Parameters
+    ----------
+    table
+        A tidy coefficient table (``result.tidy()`` of :func:`analysis.links.estimate`):
+        ``term``, ``estimate``, ``conf_low``, ``conf_high``. ``Intercept`` is left out.
+    terms
+        Terms to show (default all), drawn top to bottom in table order.
+    labels
+        Term → label for the axis; other terms show as they are.
+    lang
+        Language of the axis and title labels and of the numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+
+    Example
+    -------
+    >>> table = result.tidy()  # doctest: +SKIP
+    >>> ax = plots.coefficients(table, terms=focus, labels=labels, lang=lang)  # doctest: +SKIP
+    """
     data = table if terms is None else table[table["term"].isin(terms)]
     data = data[data["term"] != "Intercept"].iloc[::-1]
     if ax is None:
@@ -60,7 +91,24 @@ def coefficients(
 
 
 def marginal_effects(effects: pd.DataFrame, *, lang: str = "vi", ax=None):
-    """The effect of infrastructure across training levels, with its interval band."""
+    """The effect of infrastructure across training levels, with its interval band.
+
+    Parameters
+    ----------
+    effects
+        :func:`analysis.links.marginal_effects` output: ``at`` (the moderator's
+        value), ``estimate``, ``conf_low``, ``conf_high``.
+    lang
+        Language of the labels and numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
     ax.plot(effects["at"], effects["estimate"], marker="o", color="#2c7fb8")
@@ -75,7 +123,22 @@ def marginal_effects(effects: pd.DataFrame, *, lang: str = "vi", ax=None):
 
 
 def residuals(result, *, lang: str = "vi"):
-    """Residuals against fitted values, and a normal Q–Q plot."""
+    """Residuals against fitted values, and a normal Q–Q plot.
+
+    Parameters
+    ----------
+    result
+        A fitted link (:func:`analysis.links.estimate`) whose ``fit`` has
+        ``fittedvalues`` and ``resid``.
+    lang
+        Language of the labels and numbers.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure with two Axes (residuals, Q–Q), as seaborn's figure-level
+        functions return theirs.
+    """
     from scipy import stats
 
     fitted = np.asarray(result.fit.fittedvalues, dtype=float)
@@ -99,7 +162,24 @@ def residuals(result, *, lang: str = "vi"):
 
 
 def influence(frame: pd.DataFrame, *, lang: str = "vi", ax=None):
-    """Leverage against studentised residuals, point size by Cook's distance."""
+    """Leverage against studentised residuals, point size by Cook's distance.
+
+    Parameters
+    ----------
+    frame
+        :func:`analysis.links.influence` output: ``leverage``, ``student_resid``,
+        ``cooks_d``.
+    lang
+        Language of the labels and numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     size = 10 + 400 * frame["cooks_d"] / max(frame["cooks_d"].max(), 1e-12)
@@ -126,7 +206,42 @@ def district_comparison(
     lang: str = "vi",
     ax=None,
 ):
-    """Units of a level ranked on one indicator in one year, with the target line."""
+    """Units of a level ranked on one indicator in one year, with the target line.
+
+    Bars are coloured by status (met, on track, behind); with ``highlight`` the
+    other units are drawn faded.
+
+    Parameters
+    ----------
+    values
+        :func:`analysis.indicators.compute` output (``indicator``, ``level``,
+        ``year``, ``unit_id``, ``unit_name``, ``value``, ``status``, ``target``,
+        ``name``, ``measure``).
+    indicator
+        The indicator's id.
+    year
+        End year of the school year.
+    level
+        The level whose units are compared.
+    highlight
+        ``unit_id`` of the unit to stand out.
+    lang
+        Language of the labels and numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+
+    Example
+    -------
+    >>> ax = plots.district_comparison(  # doctest: +SKIP
+    ...     values, indicator="teachers_trained_cds", year=2025, highlight=unit
+    ... )
+    """
     rows = values[
         (values["indicator"] == indicator) & (values["level"] == level) & (values["year"] == year)
     ]
@@ -160,7 +275,32 @@ def district_comparison(
 def trend(
     values: pd.DataFrame, *, indicator: str, units: list[tuple[str, str]], lang: str = "vi", ax=None
 ):
-    """Lines over school years for (level, unit_id) pairs, with the target as a dashed line."""
+    """Lines over school years for (level, unit_id) pairs, with the target as a dashed line.
+
+    Parameters
+    ----------
+    values
+        :func:`analysis.indicators.compute` output.
+    indicator
+        The indicator's id.
+    units
+        ``(level, unit_id)`` pairs, one line each (a pair without rows is skipped).
+    lang
+        Language of the labels and numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+
+    Example
+    -------
+    >>> shown = [("analysis_district", unit), ("analysis_province", province_id)]  # doctest: +SKIP
+    >>> plots.trend(values, indicator="teachers_trained_cds", units=shown)  # doctest: +SKIP
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     rows = values[values["indicator"] == indicator]
@@ -191,7 +331,26 @@ def trend(
 
 
 def maturity_levels(dist: pd.DataFrame, *, year: int, lang: str = "vi", ax=None):
-    """Stacked shares of schools at each maturity level, per unit and criteria group."""
+    """Stacked shares of schools at each maturity level, per unit and criteria group.
+
+    Parameters
+    ----------
+    dist
+        :func:`analysis.maturity.distribution` output (``year``, ``unit_name``,
+        ``group``, ``maturity_level``, ``share`` in %).
+    year
+        End year of the school year.
+    lang
+        Language of the labels.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     rows = dist[dist["year"] == year]
     wide = rows.pivot_table(
         index=["unit_name", "group"],
@@ -220,7 +379,31 @@ def maturity_levels(dist: pd.DataFrame, *, year: int, lang: str = "vi", ax=None)
 
 
 def completeness_heatmap(summary: pd.DataFrame, *, lang: str = "vi", ax=None):
-    """Completeness (%) by unit and year."""
+    """Completeness (%) by unit and year.
+
+    A heatmap coloured from 80% (red) to 100% (green), each cell annotated.
+
+    Parameters
+    ----------
+    summary
+        The summary of :func:`analysis.quality.completeness` (``unit_name``,
+        ``year``, ``completeness`` in %).
+    lang
+        Language of the labels and numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+
+    Example
+    -------
+    >>> summary, _ = quality.completeness(hierarchy, data.data)  # doctest: +SKIP
+    >>> plots.completeness_heatmap(summary, lang=lang)  # doctest: +SKIP
+    """
     wide = summary.pivot_table(index="unit_name", columns="year", values="completeness")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.4 * len(wide) + 1.5))
@@ -234,7 +417,27 @@ def completeness_heatmap(summary: pd.DataFrame, *, lang: str = "vi", ax=None):
 
 
 def status_counts(values: pd.DataFrame, *, level: str, year: int, lang: str = "vi", ax=None):
-    """How many indicators are met, on track or behind at one level in one year."""
+    """How many indicators are met, on track or behind at one level in one year.
+
+    Parameters
+    ----------
+    values
+        :func:`analysis.indicators.compute` output.
+    level
+        The level counted (``analysis_province`` for the province).
+    year
+        End year of the school year.
+    lang
+        Language of the labels.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     rows = values[(values["level"] == level) & (values["year"] == year)]
     counts = rows["status"].value_counts()
     order = [s for s in ("met", "on_track", "behind", "no_trend", "no_target") if s in counts]
@@ -252,6 +455,20 @@ def status_colours(frame: pd.DataFrame, codes: list[str], column: str):
     """A pandas Styler that colours ``column`` by status (met / on track / behind).
 
     Cells and headers are HTML-escaped: unlike ``DataFrame``, a Styler writes text raw.
+
+    Parameters
+    ----------
+    frame
+        The table to show.
+    codes
+        The status code of each row (``met``, ``on_track``, ``behind``…), in row order.
+    column
+        The column to paint.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The Styler (index hidden), for display in a notebook.
     """
     colours = [PALETTE.get(c, "#ffffff") for c in codes]
 
@@ -265,7 +482,25 @@ def status_colours(frame: pd.DataFrame, codes: list[str], column: str):
 
 
 def event_study_plot(result, *, lang: str = "vi", ax=None):
-    """Event-time effects with their simultaneous band; pre-periods left of the line."""
+    """Event-time effects with their simultaneous band; pre-periods left of the line.
+
+    Parameters
+    ----------
+    result
+        A staggered result (:func:`analysis.evaluation.staggered`):
+        ``result.tidy("dynamic")`` has ``event_time``, ``estimate``, ``conf_low``,
+        ``conf_high``.
+    lang
+        Language of the labels.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     table = result.tidy("dynamic")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -289,7 +524,24 @@ def event_study_plot(result, *, lang: str = "vi", ax=None):
 
 
 def overlap_plot(result, *, lang: str = "vi", ax=None):
-    """Propensity-score distributions of treated and comparison units."""
+    """Propensity-score distributions of treated and comparison units.
+
+    Parameters
+    ----------
+    result
+        A weighting result (:func:`analysis.evaluation.weighting`) with
+        ``propensity`` (0–1) and ``treated`` (1 or 0) per unit.
+    lang
+        Language of the labels.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     bins = np.linspace(0, 1, 31)
@@ -309,7 +561,23 @@ def overlap_plot(result, *, lang: str = "vi", ax=None):
 
 
 def profile_heatmap(result, *, lang: str = "vi", ax=None):
-    """Standardised profile of each group (rows) on each indicator (columns)."""
+    """Standardised profile of each group (rows) on each indicator (columns).
+
+    Parameters
+    ----------
+    result
+        :func:`analysis.typology.profiles` output (``profile``, ``names``, ``sizes``).
+    lang
+        Language of the indicator names and title.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes; default a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on (seaborn's convention: pass ``ax`` to draw into a
+        figure of your own, style it further with the returned Axes).
+    """
     meta = {i.id: i for i in indicators.load_indicators()}
     shown = result.profile.copy()
     shown.columns = [meta[c].name[lang] for c in shown.columns]
@@ -324,7 +592,21 @@ def profile_heatmap(result, *, lang: str = "vi", ax=None):
 
 
 def risk_plots(result, *, lang: str = "vi"):
-    """ROC and precision–recall curves and the calibration plot, side by side."""
+    """ROC and precision–recall curves and the calibration plot, side by side.
+
+    Parameters
+    ----------
+    result
+        :func:`analysis.typology.at_risk` output (out-of-fold predictions, AUC,
+        average precision, calibration).
+    lang
+        Language of the labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure with three Axes.
+    """
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(13, 4))
     y, p = result.predictions["outcome"], result.predictions["risk"]
     fpr, tpr, _ = roc_curve(y, p)

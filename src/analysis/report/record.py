@@ -52,6 +52,7 @@ INTERNAL_MIME = "application/vnd.cds-workbench.internal+json"
 
 
 def _plain(value: Any) -> Any:
+    """A value JSON carries as is: NumPy scalars unwrapped, NaN and inf None, others text."""
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
@@ -66,7 +67,25 @@ def _display(bundle: dict[str, Any]) -> None:
 
 
 def figure(name: str, value: Any, *, label: str = "", unit: str = "") -> None:
-    """Record one key figure (shown to nobody; read by the runner)."""
+    """Record one key figure (shown to nobody; read by the runner).
+
+    Parameters
+    ----------
+    name
+        The figure's name in ``figures.csv`` and the index (``completeness_pct``);
+        a name with ``year`` in it is shown without a thousands separator.
+    value
+        A number, text, yes/no or None; NumPy scalars become Python values, NaN
+        and infinity become None, anything else its text.
+    label
+        What the figure is, for a reader.
+    unit
+        Its unit (``%``).
+
+    Example
+    -------
+    >>> record.figure("completeness_pct", 97.31, label="Completeness", unit="%")  # doctest: +SKIP
+    """
     payload = {"name": name, "value": _plain(value), "label": label, "unit": unit}
     _display({MIME: payload, "text/plain": ""})
 
@@ -128,7 +147,20 @@ def _payload(kind: str, name: str, frame, label: str, counts, lang: str, digits:
 
 
 def frame_of(payload: dict[str, Any]):
-    """The DataFrame a ``table``/``data`` payload carries."""
+    """The DataFrame a ``table``/``data`` payload carries.
+
+    Parameters
+    ----------
+    payload
+        A payload of :func:`read_tables` (its ``frame``: pandas' JSON table
+        format, as a dict or text).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The recorded table: flat columns (a meaningful index became columns),
+        unique column names, index 0…n-1.
+    """
     import pandas as pd  # light module: see the note at the imports
 
     frame = payload["frame"]
@@ -148,20 +180,38 @@ def table(
 ) -> None:
     """Show a table and record its data for the runner (CSV, privacy-applied report).
 
-    Parameters
-    ----------
-    name : the table's name in its run: its CSV is ``data/<run>/<name>.csv``.
-    frame : DataFrame (or Series); a named or non-default index becomes columns.
-    label : a caption shown above the table.
-    counts : columns that count persons (pupils, teachers), in addition to those
-        declared in ``config/privacy.yml``.
-    lang : ``vi`` or ``en``: how numbers are written (``1.234,5`` or ``1,234.5``).
-    digits : decimals shown at most (the CSV keeps full precision).
-    status : a column of status codes (``met``, ``on_track``, ``behind``…), coloured like
-        :func:`analysis.plots.status_colours`.
-
     Headers and coded values (level, status…) are shown in ``lang`` (as in the KPI
     workbook); the recorded data keep the frame's own names and codes.
+
+    Parameters
+    ----------
+    name : str
+        The table's name in its run: its CSV is ``data/<run>/<name>.csv``.
+    frame : DataFrame or Series
+        The table; a named or non-default index becomes columns.
+    label : str
+        A caption shown above the table.
+    counts : sequence of str
+        Columns that count persons (pupils, teachers), in addition to those
+        declared in ``config/privacy.yml``.
+    lang : str
+        ``vi`` or ``en``: how numbers are written (``1.234,5`` or ``1,234.5``).
+    digits : int
+        Decimals shown at most (the CSV keeps full precision).
+    status : str, optional
+        A column of status codes (``met``, ``on_track``, ``behind``…), coloured like
+        :func:`analysis.plots.status_colours`.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is empty.
+    TypeError
+        ``frame`` is not a DataFrame or Series.
+
+    Example
+    -------
+    >>> record.table("headline", table, lang=lang, status="status")  # doctest: +SKIP
     """
     payload = _payload("table", name, frame, label, counts, lang, digits)
     payload["status"] = status
@@ -182,6 +232,29 @@ def data(
 
     The open matplotlib figures are shown first (inline backend), so the link the
     reports put here sits under its figure.
+
+    Parameters
+    ----------
+    name
+        The data's name in its run: its CSV is ``data/<run>/<name>.csv``.
+    frame
+        The DataFrame or Series the figure was drawn from.
+    label
+        What the data are, for a reader.
+    counts
+        Columns that count persons, beyond those of ``config/privacy.yml``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is empty.
+    TypeError
+        ``frame`` is not a DataFrame or Series.
+
+    Example
+    -------
+    >>> plots.completeness_heatmap(summary, lang=lang)  # doctest: +SKIP
+    >>> record.data("completeness", summary)  # doctest: +SKIP
     """
     _show_open_figures()
     payload = _payload("data", name, frame, label, counts, "", 0)
@@ -189,7 +262,16 @@ def data(
 
 
 def internal(reason: str = "", *, lang: str = "vi") -> None:
-    """Mark this run internal: a visible banner, the mark in the index, never shared."""
+    """Mark this run internal: a visible banner, the mark in the index, never shared.
+
+    Parameters
+    ----------
+    reason
+        Why (shown after the banner and in the index), e.g. "the at-risk list
+        names schools".
+    lang
+        Language of the banner.
+    """
 
     banner = i18n.label("privacy", "internal_banner", lang)
     text = html.escape(banner + (f" — {reason}" if reason else ""))
@@ -232,12 +314,36 @@ def _outputs(nb: dict, mime: str):
 
 
 def read(notebook: Path | str | dict) -> list[dict[str, Any]]:
-    """All figures recorded in an executed notebook, in order."""
+    """All figures recorded in an executed notebook, in order.
+
+    Parameters
+    ----------
+    notebook
+        The executed notebook: a path, or the notebook JSON as a dict.
+
+    Returns
+    -------
+    list of dict
+        One per :func:`figure` call: ``name``, ``value``, ``label``, ``unit``.
+    """
     return list(_outputs(_load(notebook), MIME))
 
 
 def read_tables(notebook: Path | str | dict) -> list[dict[str, Any]]:
-    """Every ``table`` and ``data`` payload, in order, each with a unique ``file`` stem."""
+    """Every ``table`` and ``data`` payload, in order, each with a unique ``file`` stem.
+
+    Parameters
+    ----------
+    notebook
+        The executed notebook: a path, or the notebook JSON as a dict.
+
+    Returns
+    -------
+    list of dict
+        Payloads with ``kind`` (``table`` or ``data``), ``name``, ``label``,
+        ``counts``, ``lang``, ``digits``, ``frame`` (read it with
+        :func:`frame_of`), ``status`` for tables, and ``file`` (:func:`unique_stem`).
+    """
     nb = _load(notebook)
     out, used = [], set()
     for cell in nb.get("cells", []):
@@ -253,7 +359,27 @@ def read_tables(notebook: Path | str | dict) -> list[dict[str, Any]]:
 
 
 def unique_stem(name: str, used: set[str]) -> str:
-    """A table name as a file stem (letters, digits, ``-_.``), unique among ``used``."""
+    """A table name as a file stem (letters, digits, ``-_.``), unique among ``used``.
+
+    Parameters
+    ----------
+    name
+        The table's name; other characters become ``_``, leading dots are
+        dropped, at most 80 characters (``table`` when nothing is left).
+    used
+        Stems taken so far, lower case; the new stem is added to it.
+
+    Returns
+    -------
+    str
+        The stem, with ``-2``, ``-3``… when it is taken (compared without case).
+
+    Example
+    -------
+    >>> used = set()
+    >>> unique_stem("trend", used), unique_stem("Trend", used), unique_stem("a/b", used)
+    ('trend', 'Trend-2', 'a_b')
+    """
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name)).lstrip(".")
     stem = stem[:80] or "table"
     candidate, n = stem, 1
@@ -265,5 +391,16 @@ def unique_stem(name: str, used: set[str]) -> str:
 
 
 def read_internal(notebook: Path | str | dict) -> list[str]:
-    """The reasons given by ``internal`` calls (empty when the run did not declare itself)."""
+    """The reasons given by ``internal`` calls (empty when the run did not declare itself).
+
+    Parameters
+    ----------
+    notebook
+        The executed notebook: a path, or the notebook JSON as a dict.
+
+    Returns
+    -------
+    list of str
+        One reason per :func:`internal` call, in order (``""`` when none was given).
+    """
     return [p.get("reason", "") for p in _outputs(_load(notebook), INTERNAL_MIME)]

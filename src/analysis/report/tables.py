@@ -28,7 +28,23 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
 
 def localise(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Translate coded values and headers for a reader of ``lang``."""
+    """Translate coded values and headers for a reader of ``lang``.
+
+    Parameters
+    ----------
+    frame
+        A table with codes (``level``, ``status``, ``domain``, ``sector``
+        columns) and canonical column names.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy: codes of those four columns replaced by their labels (unknown
+        codes kept), headers found in the ``columns`` label section translated,
+        others kept.
+    """
     frame = frame.copy()
     maps = {
         "level": i18n.labels("levels", lang),
@@ -44,6 +60,7 @@ def localise(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _year_like(column: str) -> bool:
+    """A year or id column (any language): its numbers are written without grouping."""
     canonical = privacy.canonical(column) or column
     key = canonical.lower()
     if key in {"year", "id"} or key.endswith(("_year", "_id", " id")):
@@ -56,7 +73,28 @@ def formatted(frame, *, lang: str = "vi", digits: int = 2):
     """A copy of ``frame`` as text for a reader (:func:`analysis.i18n.number`): numbers in
     ``lang``'s style (``1.234,56`` / ``1,234.56``), columns of whole numbers without
     decimals, years
-    and ids without a thousands separator, yes/no for booleans, a dash for missing."""
+    and ids without a thousands separator, yes/no for booleans, a dash for missing.
+
+    Parameters
+    ----------
+    frame
+        The table (numbers as numbers).
+    lang
+        ``vi`` or ``en``.
+    digits
+        Decimals of numbers that are not whole.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and columns, every cell a string.
+
+    Example
+    -------
+    >>> formatted(pd.DataFrame({"year": [2025], "value": [1234.5]}), lang="vi")  # doctest: +SKIP
+       year     value
+    0  2025  1.234,50
+    """
     yes, no = i18n.label("privacy", "yes_word", lang), i18n.label("privacy", "no_word", lang)
     out = pd.DataFrame(index=frame.index)
     for column in frame.columns:
@@ -87,7 +125,25 @@ def formatted(frame, *, lang: str = "vi", digits: int = 2):
 
 def render_table(frame, payload: dict[str, Any], *, lang: str = "vi", notes=()) -> str:
     """A recorded table as a reader sees it: headers and codes in ``lang``, status colours,
-    numbers formatted, ``notes`` (footnotes) under it."""
+    numbers formatted, ``notes`` (footnotes) under it.
+
+    Parameters
+    ----------
+    frame
+        The table's data (:func:`analysis.record.frame_of`).
+    payload
+        The recorded payload: ``status`` (the column of status codes to colour),
+        ``digits``, ``label`` (the caption).
+    lang
+        ``vi`` or ``en``.
+    notes
+        Footnotes, as text.
+
+    Returns
+    -------
+    str
+        Escaped HTML (:func:`html_table`).
+    """
     colours = None
     status = payload.get("status")
     if status and status in frame.columns:
@@ -116,7 +172,31 @@ def html_table(
     colours: list[str | None] | None = None,
 ) -> str:
     """Escaped HTML of a table for a reader: numbers right-aligned, ``notes`` under it,
-    cells of ``colour_column`` painted with ``colours`` (one per row, None for none)."""
+    cells of ``colour_column`` painted with ``colours`` (one per row, None for none).
+
+    Parameters
+    ----------
+    frame
+        The table, headers as shown (numbers as numbers: :func:`formatted` writes them).
+    lang
+        ``vi`` or ``en``.
+    digits
+        Decimals of numbers that are not whole.
+    caption
+        Shown in bold above the table.
+    notes
+        Footnotes under the table.
+    colour_column
+        The column whose cells are painted.
+    colours
+        A CSS colour (or None) per row.
+
+    Returns
+    -------
+    str
+        A ``<div class="cds-table-wrap">`` with the caption, the table and the
+        notes; every text is HTML-escaped.
+    """
     text = formatted(frame, lang=lang, digits=digits)
     numeric = [
         bool(frame[c].map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).any())
@@ -153,6 +233,22 @@ def escape_markdown(value: object) -> str:
 
     ``<script>`` stays visible text instead of live HTML, ``[x](javascript:…)`` is no
     link, ``**`` no emphasis, and a line break cannot start a new block.
+
+    Parameters
+    ----------
+    value
+        Any value; it is read as text.
+
+    Returns
+    -------
+    str
+        The text on one line, ``&``, ``<``, ``>`` as entities and Markdown
+        punctuation backslash-escaped.
+
+    Example
+    -------
+    >>> print(escape_markdown("**Trường** <b>"))
+    \\*\\*Trường\\*\\* &lt;b&gt;
     """
     text = " ".join(str(value).splitlines())
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
