@@ -58,7 +58,8 @@ def test_default_plan_end_to_end(small_province, default_run):
     for kind in ("report", "code"):
         _, text, _ = read_page(out / "html" / f"indicators.{kind}.html")
         shown = sorted(n for n in names if n in text)
-        assert not shown, f"indicators.{kind}.html shows names; see tests/integration/test_safety.py: {shown}"
+        where = "see tests/integration/test_safety.py"
+        assert not shown, f"indicators.{kind}.html shows names ({where}): {shown}"
     # warm re-run: nothing changed, everything cached, the same figures table byte for byte
     table = (out / "figures.csv").read_bytes()
     again = _run_default(small_province, out)
