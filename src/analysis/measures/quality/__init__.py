@@ -1,0 +1,54 @@
+"""Can the data be trusted? Completeness, validation rules and outliers (DHIS2 practice).
+
+* :func:`completeness` — reports received ÷ reports expected per unit and year,
+  with every missing school listed (and whether its report arrived but was
+  rejected at ingest).
+* :func:`rule_violations` — rules ``left op right`` from config, each violation
+  with school, year and both sides.
+* :func:`outliers` — per indicator, z-score, modified z-score (median/MAD) and
+  min–max bounds, with a threshold (default 3.0). The plain z-score assumes a
+  roughly symmetric distribution: for skewed or zero-heavy indicators use the
+  modified z-score, which one extreme value cannot mask.
+* :func:`summary` — one row per unit: completeness, rejects, violations, outliers.
+* :func:`exclude` — blank flagged values for later analysis, with a log of
+  exactly what was excluded and why.
+
+The modules, each importing only from those above it in this list:
+
+* :mod:`.rules` — :data:`OPERATORS`, :class:`QualityRule`, :func:`load_rules`,
+  :func:`rule_violations`
+* :mod:`.scoring` — :data:`METHODS`, :func:`outlier_settings`, :func:`robust_z`,
+  :func:`plain_z`, :func:`outliers`
+* :mod:`.coverage` — :func:`completeness`, :func:`summary`
+* :mod:`.cleaning` — :data:`BASE_COLUMNS`, :func:`exclude`, :func:`without_paths`
+"""
+
+from __future__ import annotations
+
+from analysis.measures.quality.cleaning import BASE_COLUMNS, exclude, without_paths
+from analysis.measures.quality.coverage import completeness, summary
+from analysis.measures.quality.rules import OPERATORS, QualityRule, load_rules, rule_violations
+from analysis.measures.quality.scoring import (
+    METHODS,
+    outlier_settings,
+    outliers,
+    plain_z,
+    robust_z,
+)
+
+__all__ = [
+    "BASE_COLUMNS",
+    "METHODS",
+    "OPERATORS",
+    "QualityRule",
+    "completeness",
+    "exclude",
+    "load_rules",
+    "outlier_settings",
+    "outliers",
+    "plain_z",
+    "robust_z",
+    "rule_violations",
+    "summary",
+    "without_paths",
+]
