@@ -21,8 +21,11 @@ ALLOWED_UP: set[tuple[str, str]] = set()
 # imports inside functions, each with its reason (the graph checks above still see them);
 # (module, None) allows every such import of a module
 LAZY_OK: dict[tuple[str, str | None], str] = {
-    ("analysis.cli", None): "`workbench --help` and each subcommand start fast: a command "
-    "imports only the layers it needs",
+    **{
+        (module, None): "`workbench --help` and each subcommand start fast: a command "
+        "imports only the layers it needs"
+        for module in ("analysis.cli", "analysis.cli.data", "analysis.cli.reports")
+    },
     ("analysis.report.record", "analysis.report.tables"): "every notebook imports record "
     "and a run that records only key figures must not pay for pandas, matplotlib and Babel; "
     "the reader's table display loads on the first record.table",
