@@ -742,6 +742,7 @@ def test_large_file_is_streamed_not_loaded(tmp_path):
 ERROR_CASES = [c for c in CASES if c.error is not None]
 
 
+@pytest.mark.slow
 def test_errors_reach_the_command_line_without_a_traceback(tmp_path):
     for c in ERROR_CASES:
         folder = tmp_path / c.id

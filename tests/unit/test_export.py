@@ -73,6 +73,7 @@ def test_english_on_request(kpi, tmp_path):
     book.close()
 
 
+@pytest.mark.slow
 def test_cli_indicators(realistic_ingested, tmp_path):
     done = subprocess.run(
         [
@@ -106,6 +107,7 @@ def test_cli_indicators(realistic_ingested, tmp_path):
     assert "Traceback" not in missing.stderr
 
 
+@pytest.mark.slow
 def test_public_workbook_applies_the_privacy_rules(kpi, tmp_path):
     from analysis.measures import indicators
     from analysis.report import privacy

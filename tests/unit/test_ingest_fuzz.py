@@ -406,6 +406,7 @@ def test_the_unmutated_files_ingest_cleanly(tmp_path):
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+@pytest.mark.slow
 @given(data=st.data())
 def test_ingest_survives_damaged_files(data, tmp_path_factory):
     check_ingest(damaged_folder(data.draw, tmp_path_factory.mktemp("fuzz")))

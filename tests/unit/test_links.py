@@ -100,6 +100,7 @@ def test_planted_effects_recovered(frame, model):
     assert all(covered.values()), (covered, result.tidy())
 
 
+@pytest.mark.slow
 def test_mixed_model_variance_components_and_random_slopes(frame):
     result = links.estimate(frame, FORMULA, model="mixed", groups="school_id", reml=False)
     glance = result.glance().iloc[0]
