@@ -5,7 +5,7 @@ The package is in layers, each importing only from the layers below it::
     cli, __main__        the `workbench` command
     runner/              plans → runs → manifest, pages, index, share bundle
     report/              record, tables, privacy, plots, brief, export (what a reader sees)
-    models/              links, evaluation, typology (tidy results, no plotting)
+    models/              links, evaluation, staggered, fewcluster, sensitivity, typology
     measures/            indicators, maturity, quality
     data/                schema, hierarchy, catalog, datasets, ingest/, pupils, national, synth/
     core/                paths, config, files, provenance, i18n, text, legacy, memo
@@ -49,6 +49,7 @@ MODULES = {
     "quality": "analysis.measures.quality",
     "links": "analysis.models.links",
     "evaluation": "analysis.models.evaluation",
+    "evaluation_text": "analysis.report.evaluation_text",
     "typology": "analysis.models.typology",
     "record": "analysis.report.record",
     "tables": "analysis.report.tables",

@@ -15,6 +15,7 @@ import pandas as pd
 import patsy
 from scipy import stats
 
+from analysis.models import fewcluster
 from analysis.models.links.prepare import complete_rows, formula_columns
 from analysis.models.links.result import LinkError, LinkResult, critical
 
@@ -87,6 +88,17 @@ def marginal_effects(
     crit = critical(level, result.df)
     stat = est / se
     p = 2 * (stats.t.sf(np.abs(stat), result.df) if result.df else stats.norm.sf(np.abs(stat)))
+    low, high = est - crit * se, est + crit * se
+    if result.wild is not None:  # few clusters: each effect's interval from the bootstrap
+        terms = list(result.table["term"])
+        rows = []
+        for a in at:
+            c = np.zeros(result.wild.k)
+            c[terms.index(focal)], c[terms.index(inter)] = 1.0, a
+            rows.append(fewcluster.wild_interval(result.wild, c, level))
+        p = np.array([r["p_value"] for r in rows])
+        low = np.array([r["conf_low"] for r in rows])
+        high = np.array([r["conf_high"] for r in rows])
     return pd.DataFrame(
         {
             "focal": focal,
@@ -96,8 +108,8 @@ def marginal_effects(
             "std_error": se,
             "statistic": stat,
             "p_value": p,
-            "conf_low": est - crit * se,
-            "conf_high": est + crit * se,
+            "conf_low": low,
+            "conf_high": high,
         }
     )
 

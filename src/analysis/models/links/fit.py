@@ -43,6 +43,7 @@ class _Request:
     weights: str | None
     standardize: bool
     conf_level: float
+    few_clusters: str
 
 
 def estimate(
@@ -65,6 +66,7 @@ def estimate(
     standardize: bool = False,
     interaction: bool = True,
     conf_level: float = 0.95,
+    few_clusters: str = "wild",
 ) -> LinkResult:
     """Fit one model; every estimator returns the same :class:`LinkResult` shape.
 
@@ -102,6 +104,12 @@ def estimate(
         coefficients are in standard deviations.
     conf_level
         Level of ``conf_low``/``conf_high``.
+    few_clusters
+        What a clustered OLS or panel fit with fewer than 30 clusters uses for
+        its p-values and intervals: ``"wild"`` (default; the restricted wild
+        cluster bootstrap with Webb weights, :mod:`analysis.models.fewcluster`)
+        or ``"crv1"`` (CRV1 with t(G − 1), which covers too rarely with so
+        few clusters). ``glance()['inference']`` names the method used.
 
     Returns
     -------
@@ -121,6 +129,8 @@ def estimate(
     ... # doctest: +SKIP
     """
     _check_names(model, cov)
+    if few_clusters not in ("wild", "crv1"):
+        raise LinkError(f"few_clusters {few_clusters!r}; expected 'wild' or 'crv1'")
     frame = getattr(data, "data", data)
     spec = spec or getattr(data, "spec", None)
     if formula is None:
@@ -134,7 +144,7 @@ def estimate(
     _check_structure(model, groups, entity, time)
     cov = _choose_cov(model, cov, cluster)
     request = _Request(model, formula, cov, cluster, groups, re_formula, vc, reml, entity, time,
-                       time_effects, weights, standardize, conf_level)  # fmt: skip
+                       time_effects, weights, standardize, conf_level, few_clusters)  # fmt: skip
     rows, dropped = _model_rows(frame, request)
     result = _fit(rows, request)
     result.dropped = dropped
@@ -220,10 +230,11 @@ def _fit(rows: pd.DataFrame, r: _Request) -> LinkResult:
     """Hand the rows to the model kind's fit; a formula patsy cannot build is a LinkError."""
     try:
         if r.model == "ols":
-            return fit_ols(rows, r.formula, r.cov, r.cluster, r.weights, r.conf_level)
+            return fit_ols(rows, r.formula, r.cov, r.cluster, r.weights, r.conf_level,
+                           r.few_clusters)  # fmt: skip
         if r.model == "mixed":
             return fit_mixed(rows, r.formula, r.groups, r.re_formula, r.vc, r.reml, r.conf_level)
         return fit_panel(rows, r.formula, r.entity, r.time, r.time_effects, r.cov, r.cluster,
-                         r.weights, r.conf_level)  # fmt: skip
+                         r.weights, r.conf_level, r.few_clusters)  # fmt: skip
     except patsy.PatsyError as exc:
         raise LinkError(f"cannot build the model {r.formula!r}: {exc}") from exc

@@ -3,8 +3,10 @@
 The covariance is chosen in one place, :func:`_covariance`: statsmodels fixes
 it when the model is fitted, so that function fits the model and returns the
 coefficients with their standard errors, p-values and reference degrees of
-freedom. Another way of computing the uncertainty of ``cov="cluster"`` fits
-(few-cluster corrections, a bootstrap) is a branch there.
+freedom. With fewer than 30 clusters a ``cov="cluster"`` fit keeps CRV1's
+standard errors but takes its p-values and intervals from the restricted wild
+cluster bootstrap (:mod:`analysis.models.fewcluster`), unless
+``few_clusters="crv1"`` asks for the analytic t(G − 1) reference.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from analysis.models.links.result import Inference, LinkResult, tidy_table
+from analysis.models.fewcluster import Design
+from analysis.models.links.result import Inference, LinkResult, few_clusters, tidy_table
 
 
 def fit_ols(
@@ -24,6 +27,7 @@ def fit_ols(
     cluster: str | None,
     weights: str | None,
     conf_level: float,
+    few: str = "wild",
 ) -> LinkResult:
     """Fit OLS (WLS with ``weights``) on complete rows.
 
@@ -41,6 +45,9 @@ def fit_ols(
         Column of analytic weights, or ``None``.
     conf_level
         Level of the intervals.
+    few
+        With fewer than 30 clusters: ``"wild"`` (the wild cluster bootstrap's
+        p-values and intervals) or ``"crv1"`` (t(G − 1)).
 
     Returns
     -------
@@ -57,10 +64,43 @@ def fit_ols(
     else:
         model = smf.ols(formula, data=rows)
     inference = _covariance(model, rows, cov, cluster)
+    if cov == "cluster" and few == "wild" and few_clusters(inference.n_clusters):
+        inference.wild = _design(model, rows[cluster])
     table = tidy_table(inference, conf_level)
     glance = _glance(inference.fit, cov, inference.n_clusters)
-    return LinkResult("ols", formula, cov, table, glance, pd.DataFrame(), len(rows),
-                      inference.fit, rows, inference.vcov, conf_level, inference.df)  # fmt: skip
+    glance["inference"] = _method(cov, inference)
+    return LinkResult(
+        "ols",
+        formula,
+        cov,
+        table,
+        glance,
+        pd.DataFrame(),
+        len(rows),
+        inference.fit,
+        rows,
+        inference.vcov,
+        conf_level,
+        inference.df,
+        inference.wild,
+    )
+
+
+def _design(model, clusters: pd.Series) -> Design:
+    """The fit as the bootstrap sees it (rows scaled by √weight for WLS)."""
+    root = np.sqrt(np.asarray(getattr(model, "weights", 1.0), dtype=float))
+    X = np.asarray(model.exog, dtype=float) * np.reshape(root, (-1, 1))
+    y = np.asarray(model.endog, dtype=float) * root
+    return Design(X, y, clusters.to_numpy(), list(model.exog_names))
+
+
+def _method(cov: str, inference: Inference) -> str:
+    """How the p-values and intervals were computed, in the words ``glance()`` reports."""
+    if inference.wild is not None:
+        return f"wild cluster bootstrap (restricted, Webb weights), {inference.n_clusters} clusters"
+    if cov == "cluster":
+        return f"cluster-robust (CRV1), t({inference.n_clusters} - 1)"
+    return {"HC1": "heteroskedasticity-robust (HC1)", "nonrobust": "classical"}.get(cov, cov)
 
 
 def _covariance(model, rows: pd.DataFrame, cov: str, cluster: str | None) -> Inference:

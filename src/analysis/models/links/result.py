@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats
+
+from analysis.models import fewcluster
+from analysis.models.fewcluster import Design
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 MODELS = ("ols", "mixed", "panel")
@@ -38,6 +42,7 @@ class Inference:
     vcov: pd.DataFrame
     df: float | None
     n_clusters: int | None = None
+    wild: Design | None = None  # set when intervals come from the wild cluster bootstrap
 
 
 @dataclass
@@ -56,6 +61,7 @@ class LinkResult:
     vcov_matrix: pd.DataFrame = field(repr=False)
     conf_level: float = 0.95
     df: float | None = None  # degrees of freedom for t intervals; None → normal
+    wild: Design | None = field(default=None, repr=False)  # few clusters: the bootstrap's fit
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """The coefficient table, one row per term.
@@ -78,6 +84,8 @@ class LinkResult:
         """
         if conf_level is None or conf_level == self.conf_level:
             return self.table.copy()
+        if self.wild is not None:
+            return wild_table(self.wild, self.table, conf_level)
         crit = critical(conf_level, self.df)
         out = self.table.copy()
         out["conf_low"] = out["estimate"] - crit * out["std_error"]
@@ -137,6 +145,31 @@ def critical(conf_level: float, df: float | None) -> float:
     return float(stats.t.ppf(1 - alpha / 2, df) if df else stats.norm.ppf(1 - alpha / 2))
 
 
+def wild_table(design: Design, table: pd.DataFrame, conf_level: float) -> pd.DataFrame:
+    """``table`` with p-values and intervals from the wild cluster bootstrap.
+
+    ``table`` holds term, estimate, std_error and statistic of the analytic
+    clustered fit (kept: the covariance other steps use); ``p_value``,
+    ``conf_low`` and ``conf_high`` are replaced by the restricted wild cluster
+    bootstrap's (:mod:`analysis.models.fewcluster`), one coefficient at a time.
+    The bootstrap does not depend on the small-sample factor of the standard
+    error, which differs between conventions.
+    """
+    out = table.copy()
+    for j in range(len(out)):
+        c = np.zeros(design.k)
+        c[j] = 1.0
+        row = fewcluster.wild_interval(design, c, conf_level)
+        for key in ("p_value", "conf_low", "conf_high"):
+            out.loc[out.index[j], key] = row[key]
+    return out[TIDY_COLUMNS]
+
+
+def few_clusters(n_clusters: int | None) -> bool:
+    """Whether a clustered fit has too few clusters for CRV1 with t(G − 1)."""
+    return n_clusters is not None and n_clusters < fewcluster.FEW_CLUSTERS
+
+
 def tidy_table(inference: Inference, conf_level: float) -> pd.DataFrame:
     """The coefficient table of a fit, with intervals at ``conf_level``.
 
@@ -165,4 +198,6 @@ def tidy_table(inference: Inference, conf_level: float) -> pd.DataFrame:
     )
     table["conf_low"] = table["estimate"] - crit * table["std_error"]
     table["conf_high"] = table["estimate"] + crit * table["std_error"]
+    if inference.wild is not None:
+        return wild_table(inference.wild, table, conf_level)
     return table[TIDY_COLUMNS]

@@ -20,8 +20,10 @@ def from_spec(
 ) -> LinkResult:
     """Fit the spec's role formula; ``group`` clusters (OLS) or groups (mixed) the rows.
 
-    By default a panel clusters (or groups) on its unit, since a unit's years are
-    correlated, and a cross-section on its first group (pupils within schools).
+    By default OLS and panel fits cluster on the spec's first group (the
+    districts of the synthetic province; the schools of a pupil-level
+    cross-section), else a panel on its unit; a mixed model groups a panel's
+    rows by unit and a cross-section's by its first group.
 
     A panel model on a dataset without a time column falls back to OLS with
     cluster-robust errors (recorded in ``glance()['fallback']``).
@@ -63,10 +65,11 @@ def from_spec(
     fallback = ""
     if model == "panel" and not spec.time:
         model, fallback = "ols", "panel needs a time column; OLS used instead"
-    if model == "ols" and "cov" not in kwargs:
-        # repeated years of a unit are correlated: cluster on the unit; a cross-section
-        # clusters on its first group (pupils within schools), if any
-        cluster = group or (spec.unit if spec.time else first_group)
+    if model in ("ols", "panel") and "cov" not in kwargs:
+        # cluster at the level the spec names (districts: where shocks and programmes land,
+        # and which nest a school's repeated years); without groups, a panel clusters on its
+        # unit. With few clusters, estimate() takes intervals from the wild bootstrap.
+        cluster = group or first_group or (spec.unit if spec.time else None)
         if cluster:
             kwargs.setdefault("cluster", cluster)
     if model == "mixed":

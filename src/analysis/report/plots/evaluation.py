@@ -9,7 +9,7 @@ from analysis.core import i18n
 
 
 def event_study_plot(result, *, lang: str = "vi", ax=None):
-    """Event-time effects with their simultaneous band; pre-periods left of the line.
+    """Event-time effects with their 95% intervals; pre-periods left of the line.
 
     Parameters
     ----------
@@ -31,17 +31,28 @@ def event_study_plot(result, *, lang: str = "vi", ax=None):
     table = result.tidy("dynamic")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
+    # an interval the bootstrap cannot bound on one side is drawn to the plot's edge with
+    # an arrow there, instead of an infinite bar
+    bounds = table[["estimate", "conf_low", "conf_high"]].to_numpy(dtype=float)
+    finite = bounds[np.isfinite(bounds)]
+    span = float(finite.max() - finite.min()) or 1.0
+    edge_low, edge_high = finite.min() - 0.25 * span, finite.max() + 0.25 * span
+    table = table.assign(low=table["conf_low"].clip(lower=edge_low),
+                         high=table["conf_high"].clip(upper=edge_high))  # fmt: skip
     pre = table["event_time"] < 0
     for mask, colour in ((pre, "#999999"), (~pre, "#2c7fb8")):
         part = table[mask]
         ax.errorbar(
             part["event_time"],
             part["estimate"],
-            yerr=[part["estimate"] - part["conf_low"], part["conf_high"] - part["estimate"]],
+            yerr=[part["estimate"] - part["low"], part["high"] - part["estimate"]],
             fmt="o",
             color=colour,
             capsize=3,
         )
+        for marker, side, edge in (("v", "conf_low", edge_low), ("^", "conf_high", edge_high)):
+            open_end = part[~np.isfinite(part[side])]
+            ax.scatter(open_end["event_time"], [edge] * len(open_end), marker=marker, color=colour)
     ax.axhline(0, color="#666666", linestyle="--", linewidth=1)
     ax.axvline(-0.5, color="#333333", linestyle=":", linewidth=1)
     ax.set_xlabel(i18n.label("evaluation", "event_time", lang))
