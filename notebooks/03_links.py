@@ -47,6 +47,11 @@ if spec.synthetic:
     say("synthetic")
 say("data", title=spec.title[lang], n=int(glance["n_obs"]), row=spec.row.get(lang, ""), dropped=int(glance["n_dropped"]))
 say("model", formula=result.formula, model=result.model, cov=result.cov)
+clusters = glance.get("n_clusters", glance["n_groups"]) if result.cov == "cluster" else None
+if clusters:
+    cluster = glance["cluster"]
+    say("clusters_wild" if result.wild is not None else "clusters_crv1", cluster=spec.label(cluster, lang),
+        n=int(clusters))
 
 # %%
 labels = links.term_labels(result.table["term"], spec, lang)
@@ -93,6 +98,9 @@ say(spec.design)
 
 # %%
 record.figure("n_obs", int(glance["n_obs"]))
+if clusters:
+    record.figure("n_clusters", int(clusters))
+record.figure("inference_method", glance.get("inference", result.cov))
 for row in result.tidy().itertuples():
     if not row.term.startswith(("C(", "Intercept")):
         record.figure(f"coef[{row.term}]", round(row.estimate, 5))

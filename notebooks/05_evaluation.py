@@ -30,12 +30,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis import datasets, evaluation, i18n, plots, record
+from analysis import datasets, evaluation, evaluation_text, i18n, plots, record
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
 say = i18n.say("evaluation_notebook", lang)
-fmt = lambda v: f"{v:.3f}"  # noqa: E731
+fmt = lambda v: i18n.number(v, lang, 3)  # noqa: E731
 programme = spec.programme
 treatment = spec.roles.get("treatment", [])
 if spec.synthetic:
@@ -46,20 +46,34 @@ if programme:
     outcome = outcome or programme.get("outcome") or spec.roles["outcomes"][0]
     display(Markdown("## " + i18n.text("evaluation_notebook", "title", lang, name=programme["name"][lang])))
     frame = data.data.assign(cohort=evaluation.cohorts(data))
-    result = evaluation.staggered(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort")
+    # inference at the level the programme was assigned (the spec's programme unit)
+    result = evaluation.staggered(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort",
+                                  cluster=programme["unit"])
+    checks = evaluation.design_checks(result)
     overall = result.tidy("simple").iloc[0]
-    tw = evaluation.twfe(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort").tidy().iloc[0]
-    say("staggered", outcome=spec.label(outcome, lang), att=fmt(overall["estimate"]), low=fmt(overall["conf_low"]),
-        high=fmt(overall["conf_high"]), twfe=f"{fmt(tw['estimate'])} ({fmt(tw['conf_low'])}, {fmt(tw['conf_high'])})")
-    record.table("effect_by_cohort", result.tidy("group"), lang=lang, digits=4)
+    names = evaluation.unit_names(frame, programme["unit"])
+    for paragraph in evaluation_text.design_sentences(result, first_year=programme["first_year"], names=names,
+                                                      outcome=spec.label(outcome, lang), lang=lang):
+        display(Markdown(paragraph))
+    record.table("effect_by_cohort", result.tidy("group"), lang=lang, digits=3)
     plots.event_study_plot(result, lang=lang)
     record.data("event_study", result.tidy("dynamic"))
-    p = result.pretrend.get("p_value", float("nan"))
-    say("pretrend", p=f"{p:.2f}", verdict=i18n.label("evaluation_notebook", "pretrend_ok" if p > 0.05 else "pretrend_bad", lang))
+    record.table("sensitivity", checks["sensitivity"], lang=lang, digits=3)
+    tw = evaluation.twfe(frame, outcome=outcome, unit=spec.unit, time=spec.time, cohort="cohort",
+                         cluster=programme["unit"]).tidy().iloc[0]
+    say("twfe", twfe=fmt(tw["estimate"]), low=fmt(tw["conf_low"]), high=fmt(tw["conf_high"]))
     say("twfe_note")
     record.figure("att_overall", round(float(overall["estimate"]), 5))
+    record.figure("att_conf_low", round(float(overall["conf_low"]), 5))
+    record.figure("att_conf_high", round(float(overall["conf_high"]), 5))
     record.figure("att_twfe", round(float(tw["estimate"]), 5))
-    record.figure("pretrend_p", round(p, 4))
+    record.figure("inference_method", result.inference["method"])
+    record.figure("n_clusters", result.inference["n_clusters"])
+    record.figure("n_treated_clusters", result.inference["n_treated_clusters"])
+    record.figure("n_never_treated_clusters", result.inference["n_never_treated_clusters"])
+    record.figure("mde", round(float(checks["mde"]), 5))
+    record.figure("pretrend_p", round(float(result.pretrend.get("p_value", float("nan"))), 4))
+    record.figure("breakdown_mbar", round(float(checks["breakdown_mbar"]), 3))
 
 # %%
 if not programme and treatment:

@@ -132,16 +132,25 @@ def saturated(
     outcome, unit, time, cohort
         Columns; ``cohort`` is the first treated period (0: never treated).
     cluster
-        The level at which treatment was assigned; it must contain each unit
-        (a unit is in one cluster), as unit effects are nested in it.
+        The level at which treatment was assigned. A unit that moved between
+        clusters (the 2025 reform) is counted in its first period's one, so
+        that unit effects nest in the clusters.
 
     Returns
     -------
     Saturated
     """
     work, notes = balanced_panel(frame, outcome, unit, time, cohort, cluster)
-    if (work.groupby(unit)[cluster].nunique() > 1).any():
-        raise ValueError(f"a unit lies in more than one {cluster}: units must nest in clusters")
+    moved = work.groupby(unit)[cluster].nunique() > 1
+    if moved.any():
+        # a unit is clustered where the programme found it, its first period's cluster (as
+        # evaluation.cohorts fixes its wave); unit effects must nest in the clusters
+        home = work.sort_values(time).drop_duplicates(unit).set_index(unit)[cluster]
+        work = work.assign(**{cluster: work[unit].map(home)})
+        notes.append(
+            f"{int(moved.sum())} units changed {cluster} during the panel; each is counted in "
+            "the one it belonged to in the first period"
+        )
     periods = sorted(int(p) for p in work[time].unique())
     cohorts = sorted(int(g) for g in work[cohort].unique() if g > 0)
     names, blocks, columns = [], [], {}

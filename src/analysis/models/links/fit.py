@@ -150,6 +150,8 @@ def estimate(
     result.dropped = dropped
     result.n_input = len(frame)
     result.stats["n_dropped"] = len(frame) - len(rows)
+    if cov == "cluster":  # the clustering column (a panel's default: its entity)
+        result.stats["cluster"] = cluster or entity
     return result
 
 
