@@ -21,6 +21,19 @@ def generate(
         str, typer.Option(help="Realism flaws: clean, realistic (default data) or messy")
     ] = "realistic",
     scale: Annotated[float, typer.Option(help="Share of the ~600 schools (small test data)")] = 1.0,
+    district_year_sd: Annotated[
+        float | None,
+        typer.Option(
+            help="SD of the district × year score shocks (default: the profile's, 0.03; clean 0)"
+        ),
+    ] = None,
+    parallel_trends: Annotated[
+        bool,
+        typer.Option(
+            help="Untreated score trends parallel across districts; the no- form "
+            "plants a violation on purpose"
+        ),
+    ] = True,
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing when the folder already has data")
     ] = False,
@@ -41,13 +54,19 @@ def generate(
         ``realistic``, ``messy``).
     scale
         Share of the about 600 schools (0.15 for small test data).
+    district_year_sd
+        Standard deviation of the district × year shocks in score units; ``None``
+        takes the profile's default (``analysis.data.synth.DISTRICT_YEAR_SD``).
+    parallel_trends
+        Whether the untreated outcomes trend in parallel; ``False`` plants the
+        violation of the generator before issue 16, on purpose.
     if_missing
         Do nothing when ``out`` already holds ``truth.json``.
 
     Raises
     ------
     typer.Exit
-        Status 2 for an unknown profile.
+        Status 2 for an unknown profile or a negative shock SD.
     """
     from analysis.core import paths
     from analysis.data import synth
@@ -59,13 +78,23 @@ def generate(
     if profile not in synth.PROFILES:
         choices = ", ".join(synth.PROFILES)
         usage_error(f"unknown profile {profile!r}; expected one of {choices}")
+    if district_year_sd is not None and not district_year_sd >= 0:  # NaN too
+        usage_error(f"--district-year-sd must be 0 or more, got {district_year_sd}")
     with errors.status("Generating the synthetic province…"):
-        province = synth.generate(seed=seed, profile=profile, scale=scale)
+        province = synth.generate(
+            seed=seed,
+            profile=profile,
+            scale=scale,
+            district_year_sd=district_year_sd,
+            parallel_trends=parallel_trends,
+        )
         written = synth.write(province, out)
     console.print(
         f"Synthetic Thái Nguyên province (seed {seed}, profile {profile}): "
         f"{province.truth['n_schools']} schools, school years "
-        f"{province.truth['school_years'][0]} to {province.truth['school_years'][-1]}"
+        f"{province.truth['school_years'][0]} to {province.truth['school_years'][-1]}; "
+        f"district × year shock sd {province.truth['district_year_shocks']['sd']:g}, "
+        f"parallel trends {'hold' if parallel_trends else 'violated on purpose'}"
     )
     for path in written:
         console.print(f"  wrote {path}")

@@ -9,6 +9,8 @@ The modules, lowest first (each imports only the ones before it):
     years, ids, districts, names, the planted :data:`PARAMS`, the :class:`Realism` profiles
 ``register``
     the school register: units, schools, membership, crosswalk
+``shocks``
+    the district × year shocks, from their own random stream
 ``structural``
     the structural model (size, SES, infrastructure, training, use, score) and its truth
 ``columns``
@@ -24,6 +26,7 @@ The modules, lowest first (each imports only the ones before it):
 """
 
 from analysis.data.synth.constants import (
+    DISTRICT_YEAR_SD,
     LEVELS,
     NEW_PROVINCE_ID,
     PARAMS,
@@ -39,6 +42,7 @@ from analysis.data.synth.raw_files import REGISTER_FILENAME, report_filename, wr
 from analysis.data.synth.simulate import conform
 
 __all__ = [
+    "DISTRICT_YEAR_SD",
     "LEVELS",
     "NEW_PROVINCE_ID",
     "PARAMS",

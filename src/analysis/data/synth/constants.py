@@ -74,7 +74,10 @@ PARAMS: dict[str, Any] = {
         "increase_in_trained_share": {"2022": 0.45, "2023": 0.35, "2024": 0.30},
         "ramp": "half the increase in the first school year, all of it from the second",
     },
-    "training_organic_per_year": 0.04,
+    "training_organic_per_year": 0.04,  # untreated growth, only without parallel trends
+    # poor-household share: proportional fall without parallel trends, the same points
+    # (share units: 0.005 = half a percentage point) in every district with them
+    "ses_decline": {"proportional_per_year": 0.06, "parallel_per_year": 0.005},
     "infrastructure": {
         "base_by_area": {"urban": 7.0, "rural": 5.0, "mountainous": 3.5},
         "ses_slope": -6.0,
@@ -101,6 +104,11 @@ PROFILES = {
     "realistic": Realism(0.01, True, 0.005, 0.004, 0.004, 0.02),
     "messy": Realism(0.03, True, 0.03, 0.02, 0.01, 0.10),
 }
+
+# Default sd (score units) of the district × year shocks (analysis.data.synth.shocks), per
+# profile: real districts have them (issue 16), small next to the school spread of 0.15;
+# the clean profile leaves them out so a single province checks estimators without them.
+DISTRICT_YEAR_SD = {"clean": 0.0, "realistic": 0.03, "messy": 0.03}
 
 
 def school_year_label(end_year: int) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.data.synth import shocks, structural
 from analysis.data.synth.constants import (
     DISTRICTS,
     PARAMS,
@@ -49,7 +50,14 @@ class Province:
     reports: dict[int, pd.DataFrame] = field(default_factory=dict)  # as written, per year
 
 
-def generate(seed: int = 20250601, profile: str = "realistic", scale: float = 1.0) -> Province:
+def generate(
+    seed: int = 20250601,
+    profile: str = "realistic",
+    scale: float = 1.0,
+    *,
+    district_year_sd: float | None = None,
+    parallel_trends: bool = True,
+) -> Province:
     """Generate the province in memory.
 
     Parameters
@@ -62,6 +70,17 @@ def generate(seed: int = 20250601, profile: str = "realistic", scale: float = 1.
     scale
         Share of the ~600 schools to generate (tests use a small province); every
         district keeps at least 4 schools.
+    district_year_sd
+        Standard deviation (score units) of the district × year shocks, added to
+        both potential outcomes of every school of a district in a school year;
+        ``None`` takes the profile's default (:data:`DISTRICT_YEAR_SD`: 0.03 for
+        ``realistic`` and ``messy``, 0 for ``clean``). They come from their own
+        random stream: with 0, the province is the one without shocks.
+    parallel_trends
+        ``True`` (the default): the untreated outcomes trend in parallel across
+        districts. ``False`` plants the old generator's violation on purpose (the
+        score follows the yearly fall of SES, untreated training grows), as a test
+        case for sensitivity analyses; see :mod:`~analysis.data.synth.structural`.
 
     Returns
     -------
@@ -72,7 +91,8 @@ def generate(seed: int = 20250601, profile: str = "realistic", scale: float = 1.
     Raises
     ------
     ValueError
-        If ``profile`` is not one of :data:`PROFILES`.
+        If ``profile`` is not one of :data:`PROFILES`, or ``district_year_sd`` is
+        negative.
 
     Example
     -------
@@ -81,12 +101,20 @@ def generate(seed: int = 20250601, profile: str = "realistic", scale: float = 1.
     True
     >>> province.truth["synthetic"]
     True
+    >>> province.truth["parallel_trends"]["holds"], province.truth["district_year_shocks"]["sd"]
+    (True, 0.0)
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    sd = shocks.resolve_sd(profile, district_year_sd)
+    district_year = shocks.draw(seed, sd)  # own stream: the rest does not depend on sd
     rng = np.random.default_rng(seed)  # the register, then the simulation
     units, schools, membership, crosswalk = build_register(rng, scale)
-    panel, extra = simulate(rng, schools)
+    panel, extra = simulate(
+        rng, schools, district_year=district_year, parallel_trends=parallel_trends
+    )
+    extra["parallel_trends"] = structural.parallel_trends_truth(parallel_trends)
+    extra["district_year_shocks"] = shocks.truth(district_year, sd)
     truth = _truth(seed, profile, scale, len(schools), extra)
     reports, record, variants = apply_realism(
         panel, PROFILES[profile], np.random.default_rng(seed + 1)
@@ -94,6 +122,11 @@ def generate(seed: int = 20250601, profile: str = "realistic", scale: float = 1.
     truth["realism"] = record
     truth["header_variants"] = variants
     return Province(seed, profile, units, schools, membership, crosswalk, panel, truth, reports)
+
+
+def _model(district_year_sd: float) -> dict[str, Any]:
+    """The planted parameters as recorded: :data:`PARAMS` with this province's shock sd."""
+    return {**PARAMS, "score": {**PARAMS["score"], "district_year_sd": district_year_sd}}
 
 
 def _truth(
@@ -126,7 +159,7 @@ def _truth(
             "date": REFORM_DATE.isoformat(),
             "note": "district level removed; schools move to new communes (see crosswalk)",
         },
-        "model": PARAMS,
+        "model": _model(extra["district_year_shocks"]["sd"]),
         "definitions": {
             "infra": "computers_teaching / enrolment * 100",
             "trained_share": "teachers_trained_cds / teachers",

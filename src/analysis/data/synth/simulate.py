@@ -14,16 +14,41 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
-from analysis.data.synth import structural
+from analysis.data.synth import shocks, structural
 from analysis.data.synth.columns import Columns, report_columns
 from analysis.data.synth.constants import school_year_label
 from analysis.data.synth.structural import N_YEARS, YEARS, Schools, Structural
 
 
-def simulate(rng: np.random.Generator, schools: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Simulate every school year of ``schools``: (true panel, truth of the planted model)."""
+def simulate(
+    rng: np.random.Generator,
+    schools: pd.DataFrame,
+    *,
+    district_year: np.ndarray | None = None,
+    parallel_trends: bool = True,
+) -> tuple[pd.DataFrame, dict]:
+    """Simulate every school year of ``schools``: (true panel, truth of the planted model).
+
+    Parameters
+    ----------
+    rng
+        The stream that drew the register.
+    schools
+        The register's ``schools`` frame.
+    district_year
+        District × year shocks, (districts, years) as :func:`shocks.draw` gives them;
+        none if ``None``.
+    parallel_trends
+        Whether the untreated outcomes trend in parallel (:func:`structural.draw`).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame and dict
+        The true panel, and the truth of the structural model.
+    """
     s = Schools.of(schools)
-    st = structural.draw(rng, s)
+    shock = None if district_year is None else shocks.of_schools(district_year, s.district)
+    st = structural.draw(rng, s, shock=shock, parallel_trends=parallel_trends)
     panel = _panel(schools, _model_columns(st) | report_columns(rng, s, st))
     return panel, structural.truth(st)
 
