@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.data import schema, synth
+
+THREE_DECIMALS = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")  # a float str() that reads as thousands
 
 
 def sample_panel(n: int = 6, seed: int = 3) -> pd.DataFrame:
@@ -21,7 +24,9 @@ def cell_text(value, dtype: str) -> str:
         return ""
     if dtype == "bool":
         return "Có" if value else "Không"
-    return str(value)
+    text = str(value)
+    # "0.174" reads as 174 the Vietnamese way (a dot groups thousands): write "0.1740"
+    return text + "0" if dtype == "float" and THREE_DECIMALS.match(text) else text
 
 
 def panel_rows(panel: pd.DataFrame, headers: dict[str, str] | None = None) -> list[list[str]]:

@@ -64,6 +64,33 @@ def test_wild_pvalue_equals_refitting_every_sample(data, j, r):
     assert fast == pytest.approx(_brute_pvalue(X, y, clusters, j, r), abs=1e-12)
 
 
+def _cv3_t(X, y, clusters, j, r):
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    G = clusters.max() + 1
+    left_out = [
+        np.linalg.lstsq(X[clusters != g], y[clusters != g], rcond=None)[0][j] for g in range(G)
+    ]
+    return (beta[j] - r) / np.sqrt((G - 1) / G * np.sum((np.array(left_out) - beta[j]) ** 2))
+
+
+def test_jackknife_statistic_equals_refitting_every_sample(data):
+    """The bootstrap with CV3 (jackknife) errors in its t statistic (stat="cv3")."""
+    X, y, clusters = data
+    j, r = 1, 0.2
+    Xr, yr = X[:, [0, 2]], y - r * X[:, 1]
+    beta_r = np.linalg.lstsq(Xr, yr, rcond=None)[0]
+    fitted, resid = Xr @ beta_r + r * X[:, 1], yr - Xr @ beta_r
+    t = _cv3_t(X, y, clusters, j, r)
+    stars = [
+        _cv3_t(X, fitted + resid * np.array(v)[clusters], clusters, j, r)
+        for v in itertools.product([-1.0, 1.0], repeat=7)
+    ]
+    expected = np.mean(np.abs(stars) >= abs(t) - 1e-12)
+    design = fewcluster.Design(X, y, clusters)
+    fast = fewcluster.wild_pvalue(design, np.eye(3)[j], r, kind="rademacher", stat="cv3")
+    assert fast == pytest.approx(expected, abs=1e-12)
+
+
 def test_interval_ends_are_where_the_test_starts_rejecting(data):
     X, y, clusters = data
     design = fewcluster.Design(X, y, clusters)

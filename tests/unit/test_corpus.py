@@ -99,6 +99,16 @@ def _csv_text(rows) -> str:
     return buffer.getvalue()
 
 
+def _cut_inside_last_row(column: str) -> bytes:
+    """The CSV of the base rows, cut off one character into ``column``'s cell of the last row.
+
+    Cut where the cells are, not at a byte count, so the cut lands in the same cell
+    whatever the sample's numbers are.
+    """
+    last = [*ROWS[-1][: COL[column]], ROWS[-1][COL[column]][:1]]
+    return (_csv_text(ROWS[:-1]) + _csv_text([last]).removesuffix("\r\n")).encode()
+
+
 for enc_id, encoding in [
     ("utf8", "utf-8"),
     ("utf8_bom", "utf-8-sig"),
@@ -612,7 +622,7 @@ case(
 )
 case(
     id="file_truncated_csv_mid_row",
-    build=_bytes("dut.csv", _csv_text(ROWS).encode()[:-40]),
+    build=_bytes("dut.csv", _cut_inside_last_row("security_backups")),
     accepted=3,
     rejects=[("not_yes_no", 5, "security_backups")],  # the last row, cut inside a cell
     check=lambda r: r.input_rows["panel"] == 4,
