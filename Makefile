@@ -63,8 +63,11 @@ browser:  ## Debian's Chromium for the browser tests (apt-get install chromium w
 	echo "make browser: installing Debian's chromium (needs the package mirror)"; \
 	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-dejavu-core
 
-test: lint browser  ## The whole test suite (ruff, then pytest; installs Chromium if missing)
-	WORKBENCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+# pytest-xdist: one worker per core; tests sharing the default plan's run stay on one worker
+# (conftest.py groups them) so that it is built once. TEST_JOBS=0 runs in one process.
+TEST_JOBS ?= auto
+test: lint browser  ## The whole test suite (ruff, then pytest on every core; installs Chromium if missing)
+	WORKBENCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks

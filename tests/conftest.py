@@ -94,20 +94,43 @@ def default_run(small_province, tmp_path_factory):
     return out, run_default(small_province, out, "--jobs", "2")
 
 
-# Measured figures (recall, precision, …) shown at the end of the run.
+# Measured figures (recall, precision, coverage, …) shown at the end of the run. A test
+# adds them to its report's user properties, which pytest-xdist sends from the worker to
+# the main process; the main process collects them as the reports arrive.
 MEASUREMENTS: list[str] = []
+MEASUREMENT = "measured against the planted truth"
 
 
 @pytest.fixture
-def report():
+def report(request):
     def add(line: str) -> None:
-        MEASUREMENTS.append(line)
+        request.node.user_properties.append((MEASUREMENT, line))
 
     return add
 
 
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "teardown" and report.user_properties):
+        for key, line in report.user_properties:
+            if key == MEASUREMENT and line not in MEASUREMENTS:
+                MEASUREMENTS.append(line)
+
+
+# Tests that share an expensive session fixture run on one pytest-xdist worker, so
+# that the fixture is built once (``--dist loadgroup``); the others spread over the cores.
+SHARED_FIXTURES = ("default_run",)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for name in SHARED_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+                break
+
+
 def pytest_terminal_summary(terminalreporter):
     if MEASUREMENTS:
-        terminalreporter.section("measured against the planted truth")
+        terminalreporter.section(MEASUREMENT)
         for line in MEASUREMENTS:
             terminalreporter.write_line(line)
