@@ -121,6 +121,7 @@ def pytest_runtest_logreport(report):
 SHARED_FIXTURES = ("default_run",)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for name in SHARED_FIXTURES:
