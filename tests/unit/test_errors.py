@@ -110,3 +110,25 @@ def test_cli_help_and_version():
     assert done.returncode == 0 and "generate" in done.stdout and "ingest" in done.stdout
     done = _cli("version")
     assert done.returncode == 0 and done.stdout.strip() == __import__("analysis").__version__
+
+
+@pytest.mark.parametrize(
+    ("flag", "what"),
+    [(0x20, "compressed patched data"), (0x1, "an encrypted member")],
+    ids=["patched", "encrypted"],
+)
+def test_a_workbook_whose_zip_claims_an_unsupported_feature(rows, tmp_path, flag, what):
+    """zipfile raises NotImplementedError or RuntimeError for these (found by the fuzz test)."""
+    good = write_xlsx(tmp_path / "good.xlsx", rows).read_bytes()
+    # set the flag in the central directory entry of xl/workbook.xml (zipfile's writer
+    # would reset it, so the bytes are patched: flags at offset 8, name at 46)
+    name = b"xl/workbook.xml"
+    at = good.index(b"PK\x01\x02")
+    while good[at + 46 : at + 46 + len(name)] != name:
+        at = good.index(b"PK\x01\x02", at + 4)
+    flags = int.from_bytes(good[at + 8 : at + 10], "little") | flag
+    bad = tmp_path / "hong_nen.xlsx"
+    bad.write_bytes(good[: at + 8] + flags.to_bytes(2, "little") + good[at + 10 :])
+    with pytest.raises(ingest.IngestError) as err:
+        ingest.ingest(bad, write=False)
+    assert "hong_nen.xlsx" in str(err.value) and "cannot open the workbook" in str(err.value)

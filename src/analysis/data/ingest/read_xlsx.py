@@ -22,6 +22,10 @@ from xml.parsers import expat
 from analysis.data.ingest.errors import IngestError
 from analysis.data.ingest.sheet import HEAD_ROWS, Sheet, Uncomputed
 
+# what zipfile raises for a damaged archive that claims a feature it does not support
+# (an unknown compression method, "compressed patched data") or an encrypted member;
+# found by tests/unit/test_ingest_fuzz.py
+_ZIP_FEATURE_ERRORS = (NotImplementedError, RuntimeError)
 # what a damaged workbook raises while it is opened or streamed
 _XML_ERRORS = (ElementTree.ParseError, expat.ExpatError, zlib.error)
 
@@ -90,6 +94,7 @@ def open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
             KeyError,
             OSError,
             ValueError,
+            *_ZIP_FEATURE_ERRORS,
             *_XML_ERRORS,
         ) as exc:
             raise IngestError(
@@ -118,7 +123,8 @@ def _guarded(rows: Iterator[Any], shown: str, sheet: str) -> Iterator[Any]:
         for row in rows:
             number += 1
             yield row
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, *_XML_ERRORS) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, *_ZIP_FEATURE_ERRORS,
+            *_XML_ERRORS) as exc:  # fmt: skip
         raise IngestError(
             f"{shown} [sheet {sheet}]",
             f"the workbook is damaged after row {number} ({exc.__class__.__name__}: {exc})",
