@@ -116,18 +116,10 @@ def pytest_runtest_logreport(report):
                 MEASUREMENTS.append(line)
 
 
-# Tests that share an expensive session fixture run on one pytest-xdist worker, so
-# that the fixture is built once (``--dist loadgroup``); the others spread over the cores.
-SHARED_FIXTURES = ("default_run",)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the group marks
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        for name in SHARED_FIXTURES:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
-                break
+# Tests that use the default plan's run (the default_run fixture) carry
+# ``pytestmark = pytest.mark.xdist_group("default_run")`` in their modules, so that
+# ``--dist loadgroup`` sends them to one pytest-xdist worker and the plan is run once
+# (marks added here in a collection hook came too late for xdist's own hook).
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pytest
 
+# with pytest-xdist, every test of the default plan's run goes to one worker (built once)
+pytestmark = pytest.mark.xdist_group("default_run")
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "reports" / "screenshots"

@@ -19,6 +19,9 @@ from analysis.report import record
 from tests.conftest import run_default as _run_default
 from tests.integration.test_safety import read_page
 
+# with pytest-xdist, every test of the default plan's run goes to one worker (built once)
+pytestmark = pytest.mark.xdist_group("default_run")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

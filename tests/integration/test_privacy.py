@@ -32,6 +32,9 @@ from analysis.core import i18n
 from analysis.report import privacy, record, tables
 from analysis.runner import executors, render, share
 
+# with pytest-xdist, every test of the default plan's run goes to one worker (built once)
+pytestmark = pytest.mark.xdist_group("default_run")
+
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
 SMALL = 3  # pupils behind the planted small cell
