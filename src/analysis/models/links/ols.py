@@ -17,7 +17,13 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from analysis.models.fewcluster import Design
-from analysis.models.links.result import Inference, LinkResult, few_clusters, tidy_table
+from analysis.models.links.result import (
+    Inference,
+    LinkResult,
+    few_clusters,
+    inference_method,
+    tidy_table,
+)
 
 
 def fit_ols(
@@ -68,7 +74,7 @@ def fit_ols(
         inference.wild = _design(model, rows[cluster])
     table = tidy_table(inference, conf_level)
     glance = _glance(inference.fit, cov, inference.n_clusters)
-    glance["inference"] = _method(cov, inference)
+    glance["inference"] = inference_method(cov, inference)
     return LinkResult(
         "ols",
         formula,
@@ -92,15 +98,6 @@ def _design(model, clusters: pd.Series) -> Design:
     X = np.asarray(model.exog, dtype=float) * np.reshape(root, (-1, 1))
     y = np.asarray(model.endog, dtype=float) * root
     return Design(X, y, clusters.to_numpy(), list(model.exog_names))
-
-
-def _method(cov: str, inference: Inference) -> str:
-    """How the p-values and intervals were computed, in the words ``glance()`` reports."""
-    if inference.wild is not None:
-        return f"wild cluster bootstrap (restricted, Webb weights), {inference.n_clusters} clusters"
-    if cov == "cluster":
-        return f"cluster-robust (CRV1), t({inference.n_clusters} - 1)"
-    return {"HC1": "heteroskedasticity-robust (HC1)", "nonrobust": "classical"}.get(cov, cov)
 
 
 def _covariance(model, rows: pd.DataFrame, cov: str, cluster: str | None) -> Inference:

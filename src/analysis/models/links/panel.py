@@ -20,8 +20,13 @@ from linearmodels.panel import PanelOLS
 from scipy import stats
 
 from analysis.models.fewcluster import Design
-from analysis.models.links.ols import _method
-from analysis.models.links.result import Inference, LinkResult, few_clusters, tidy_table
+from analysis.models.links.result import (
+    Inference,
+    LinkResult,
+    few_clusters,
+    inference_method,
+    tidy_table,
+)
 
 
 def fit_panel(
@@ -89,7 +94,7 @@ def fit_panel(
         )
     table = tidy_table(inference, conf_level)
     glance = _glance(inference.fit, cov, time_effects)
-    glance["inference"] = _method(cov, inference)
+    glance["inference"] = inference_method(cov, inference)
     glance["n_clusters"] = inference.n_clusters
     return LinkResult(
         "panel",

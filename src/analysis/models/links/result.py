@@ -165,6 +165,15 @@ def wild_table(design: Design, table: pd.DataFrame, conf_level: float) -> pd.Dat
     return out[TIDY_COLUMNS]
 
 
+def inference_method(cov: str, inference: Inference) -> str:
+    """How the p-values and intervals were computed, in the words ``glance()`` reports."""
+    if inference.wild is not None:
+        return f"wild cluster bootstrap (restricted, Webb weights), {inference.n_clusters} clusters"
+    if cov == "cluster":
+        return f"cluster-robust (CRV1), t({inference.n_clusters} - 1)"
+    return {"HC1": "heteroskedasticity-robust (HC1)", "nonrobust": "classical"}.get(cov, cov)
+
+
 def few_clusters(n_clusters: int | None) -> bool:
     """Whether a clustered fit has too few clusters for CRV1 with t(G − 1)."""
     return n_clusters is not None and n_clusters < fewcluster.FEW_CLUSTERS
