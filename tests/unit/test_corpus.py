@@ -24,6 +24,7 @@ from analysis.core import legacy
 from analysis.core.text import strip_diacritics
 from analysis.data import ingest, schema
 from tests.helpers import panel_rows, sample_panel, to_cp1258, write_csv, write_xlsx
+from tests.office_files import text_rows, typed_rows, with_dimension, write_book
 
 PANEL = sample_panel(4)
 ROWS = panel_rows(PANEL)  # header + 4 data rows (spreadsheet rows 2–5)
@@ -682,6 +683,73 @@ case(
     error=["lan_ma.csv", "cannot decode the text of row 15002", "utf-8"],
 )
 
+
+# --------------------------------------------------------------------------
+# Files as offices and other software write them (each class: tests/unit/test_office_files.py)
+
+case(
+    id="office_stale_sheet_dimension",
+    build=lambda tmp: with_dimension(write_book(tmp / "mau_cu.xlsx", typed_rows(PANEL)), "A1:C3"),
+    accepted=4,
+    check=_enrolment_is(TRUE_ENROLMENT),
+)
+case(
+    id="office_percentage_cells",
+    build=lambda tmp: write_book(
+        tmp / "phan_tram.xlsx",
+        typed_rows(PANEL),
+        {"exam_pass_rate": "0.0%"},
+        {"exam_pass_rate": 0.01},
+    ),
+    accepted=4,
+    check=lambda r: (
+        r.tables["panel"]["exam_pass_rate"].round(6).tolist()
+        == r.tables["panel"].merge(PANEL, on="school_id")["exam_pass_rate_y"].round(6).tolist()
+    ),
+)
+case(
+    id="office_decimal_point_leading_zero",
+    build=lambda tmp: write_csv(tmp / "diem.csv", _rows(mean_test_score={1: "0.512", 2: "0.25"})),
+    accepted=4,
+    check=lambda r: 0.512 in set(r.tables["panel"]["mean_test_score"].round(3)),
+)
+case(
+    id="office_ambiguous_decimal",
+    build=lambda tmp: write_csv(
+        tmp / "mo_ho.csv",
+        text_rows(PANEL, lambda n, v: str(round(v)) if n != "bandwidth_mbps" else "1.250"),
+    ),
+    accepted=0,
+    rejects=[("ambiguous_decimal", row, "bandwidth_mbps") for row in range(2, 6)],
+)
+case(
+    id="office_yes_no_not_yet",
+    build=lambda tmp: write_csv(tmp / "chua_co.csv", _rows(lms_in_use={1: "Chưa có"})),
+    accepted=4,
+    # read as No (False), not as a blank
+    check=lambda r: (
+        r.tables["panel"]["lms_in_use"].notna().all()
+        and not r.tables["panel"].set_index("school_id").loc[PANEL["school_id"][0], "lms_in_use"]
+    ),
+)
+case(
+    id="office_school_rejected_in_register",
+    build=lambda tmp: (
+        _register(
+            tmp,
+            ids=[*PANEL["school_id"], PANEL["school_id"][0]],
+            names=[*PANEL["school_name"], "Trường Mầm non Trùng Mã"],
+        )
+        and write_csv(tmp / "bao_cao.csv", ROWS).parent
+    ),
+    accepted=3,
+    rejects=[("rejected_school", 2, "school_id")],
+    check=lambda r: (
+        r.rejects.query("rule == 'rejected_school'")["message"]
+        .str.contains("conflicting rows in")
+        .all()
+    ),
+)
 
 # --------------------------------------------------------------------------
 # The tests

@@ -82,13 +82,38 @@ NA_MARKERS = frozenset(
 )  # fmt: skip
 _LONGEST_NA = 24  # no NA marker is longer, even with spaces around it
 
-_VN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")  # 1.234 / 12.345.678
-_EN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}$")  # 1,234,567 (two or more groups)
+# A thousands group never begins with 0: "0.512" and "0,512" are decimals, whatever the file.
+_VN_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}$")  # 12.345.678: dots group
+_EN_GROUPS = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3}){2,}$")  # 12,345,678: commas group
+_ONE_GROUP = re.compile(r"^[+-]?[1-9]\d{0,2}[.,]\d{3}$")  # 1.234 or 1,234: either reading
+_DOT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d*,\d+$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+DECIMAL_MARKS = (",", ".")  # Vietnamese: 1.234,5; English: 1,234.5
 
 
 class NotANumber(ValueError):
     """The text cannot be read as a number."""
+
+
+class AmbiguousNumber(NotANumber):
+    """Text such as ``1.234`` that is 1234 with a decimal comma and 1.234 with a decimal point.
+
+    ``readings`` maps each decimal mark (``","`` and ``"."``) to the number it gives.
+    """
+
+    def __init__(self, value: object, readings: dict[str, float]):
+        super().__init__(value)
+        self.readings = readings
+
+
+def _number_text(value: object) -> tuple[str, bool]:
+    """A typed number's text without spaces and its percent sign; whether it had one."""
+    text = clean_text(value).replace(" ", "").replace("\u00a0", "")
+    if text.endswith("%"):
+        return text[:-1], True
+    return text, False
 
 
 def is_na(value: object) -> bool:
@@ -117,8 +142,46 @@ def is_na(value: object) -> bool:
     return header_key(value) in NA_MARKERS
 
 
-def parse_number(value: object, *, percent: bool = False) -> float | None:
-    """Read a number the way Vietnamese templates write it.
+def decimal_evidence(value: object) -> str | None:
+    """The decimal mark a typed number shows it was written with, if it shows one.
+
+    ``"12,5"``, ``"0,512"``, ``"1.234,5"`` and ``"1.234.567"`` are written with a decimal
+    comma; ``"12.5"``, ``"0.512"``, ``"1,234.5"`` and ``"1,234,567"`` with a decimal
+    point. ``"1.234"`` and ``"1,234"`` show nothing: either mark reads them.
+
+    Parameters
+    ----------
+    value
+        A cell as typed.
+
+    Returns
+    -------
+    str or None
+        ``","``, ``"."`` or ``None``.
+
+    Example
+    -------
+    >>> decimal_evidence("0.512"), decimal_evidence("12,5"), decimal_evidence("1.234")
+    ('.', ',', None)
+    """
+    if not isinstance(value, str) or ("," not in value and "." not in value):
+        return None
+    text, _ = _number_text(value)
+    if "," in text and "." in text:
+        return "," if text.rfind(",") > text.rfind(".") else "."
+    if _ONE_GROUP.match(text):
+        return None
+    if _VN_GROUPS.match(text) or _COMMA_DECIMAL.match(text):
+        return ","
+    if _EN_GROUPS.match(text) or _DOT_DECIMAL.match(text):
+        return "."
+    return None
+
+
+def parse_number(
+    value: object, *, percent: bool = False, decimal: str | None = ","
+) -> float | None:
+    """Read a number the way Vietnamese templates write it, or as the file's own convention.
 
     ``"1.234"`` → 1234 (dot groups thousands), ``"12,5"`` → 12.5 (comma is the
     decimal mark), ``"1.234,5"`` → 1234.5, ``"1,234.5"`` → 1234.5 (both marks:
@@ -126,8 +189,10 @@ def parse_number(value: object, *, percent: bool = False) -> float | None:
     column holds percentages) and 0.85 otherwise. Blank and N/A markers give
     ``None``. Anything else raises :class:`NotANumber`.
 
-    A single comma is the decimal mark unless it groups thousands twice or more
-    (``"1,234,567"`` → 1234567), so ``"1,234"`` reads as 1.234.
+    A thousands group never begins with 0, so ``"0.512"`` is 0.512 under either
+    convention. Only one group after one mark (``"1.234"``, ``"1,234"``) depends on
+    ``decimal``: with ``","`` (the default, Vietnamese) they read 1234 and 1.234, with
+    ``"."`` 1.234 and 1234, and with ``None`` they raise :class:`AmbiguousNumber`.
 
     Parameters
     ----------
@@ -135,6 +200,8 @@ def parse_number(value: object, *, percent: bool = False) -> float | None:
         A cell: text, a number (returned as float) or a yes/no (1.0 or 0.0).
     percent
         The column holds percentages in 0–100: ``"85%"`` is 85, not 0.85.
+    decimal
+        The decimal mark of the file: ``","``, ``"."`` or ``None`` when unknown.
 
     Returns
     -------
@@ -145,11 +212,13 @@ def parse_number(value: object, *, percent: bool = False) -> float | None:
     ------
     NotANumber
         The text is not a number in any of these styles.
+    AmbiguousNumber
+        ``decimal`` is ``None`` and the text reads two ways.
 
     Example
     -------
-    >>> parse_number("1.234,5")
-    1234.5
+    >>> parse_number("1.234,5"), parse_number("0.512"), parse_number("1.234", decimal=".")
+    (1234.5, 0.512, 1.234)
     >>> parse_number("85%"), parse_number("85%", percent=True)
     (0.85, 85.0)
     """
@@ -159,53 +228,75 @@ def parse_number(value: object, *, percent: bool = False) -> float | None:
         return float(value)
     if isinstance(value, int | float):
         return float(value)
-    text = clean_text(value).replace(" ", "").replace("\u00a0", "")
-    is_percent = text.endswith("%")
-    if is_percent:
-        text = text[:-1]
+    text, is_percent = _number_text(value)
     if not text:
         raise NotANumber(value)
-    if "," in text and "." in text:
-        if text.rfind(",") > text.rfind("."):
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", "")
-    elif "," in text:
-        text = text.replace(",", "") if _EN_THOUSANDS.match(text) else text.replace(",", ".")
-    elif _VN_THOUSANDS.match(text):
-        text = text.replace(".", "")
-    if not _PLAIN.match(text):
-        raise NotANumber(value)
-    number = float(text)
+    if _ONE_GROUP.match(text):
+        readings = {",": _plain(text.replace(".", "").replace(",", "."), value),
+                    ".": _plain(text.replace(",", ""), value)}  # fmt: skip
+        if decimal is None:
+            raise AmbiguousNumber(value, readings)
+        number = readings[decimal]
+    else:
+        number = _plain(_unmarked(text), value)
     if is_percent and not percent:
         number /= 100
     return number
+
+
+def _unmarked(text: str) -> str:
+    """The text with thousands marks removed and a decimal point: ``1.234,5`` → ``1234.5``."""
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            return text.replace(".", "").replace(",", ".")
+        return text.replace(",", "")
+    if _VN_GROUPS.match(text):
+        return text.replace(".", "")
+    if _EN_GROUPS.match(text):
+        return text.replace(",", "")
+    return text.replace(",", ".")
+
+
+def _plain(text: str, value: object) -> float:
+    """``text`` as a float when it is a plain number, else :class:`NotANumber`."""
+    if not _PLAIN.match(text):
+        raise NotANumber(value)
+    return float(text)
 
 
 TRUE_WORDS = frozenset(header_key(w) for w in ["có", "co", "yes", "y", "true", "đúng", "x", "1"])
 FALSE_WORDS = frozenset(header_key(w) for w in ["không", "khong", "ko", "no", "n", "false", "0"])
 
 
-def parse_bool(value: object) -> bool | None:
+def parse_bool(value: object, words: dict[str, bool] | None = None) -> bool | None:
     """ "Có"/"Không", yes/no, 1/0, true/false; blank → ``None``.
 
-    Words are matched like headers (case and diacritics ignored); ``"x"`` (a tick
-    in a template) reads as yes.
+    Words are matched like headers (case and diacritics ignored), before the "no
+    value" markers: "Chưa có" (not yet) in ``words`` is No, not a blank.
 
     Parameters
     ----------
     value
         A cell: text, a bool, the numbers 0 and 1, ``None`` or NaN.
+    words
+        Header key of each accepted word → its answer; by default the few words of
+        :data:`TRUE_WORDS` and :data:`FALSE_WORDS` (ingest passes the vocabulary of
+        ``config/columns.yml``).
 
     Returns
     -------
     bool or None
-        ``None`` for a blank or an N/A marker.
+        ``None`` for a blank or an N/A marker that is not an answer word.
 
     Raises
     ------
     ValueError
         Any other value (a number other than 0 and 1, an unknown word).
+
+    Example
+    -------
+    >>> parse_bool("Có"), parse_bool("không"), parse_bool("chưa có", {"chua co": False})
+    (True, False, False)
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -216,10 +307,10 @@ def parse_bool(value: object) -> bool | None:
             return bool(value)
         raise ValueError(value)
     key = header_key(value)
-    if key in TRUE_WORDS:
-        return True
-    if key in FALSE_WORDS:
-        return False
+    if words is None:
+        words = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
+    if key in words:
+        return words[key]
     if key in NA_MARKERS:
         return None
     raise ValueError(value)

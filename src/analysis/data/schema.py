@@ -16,6 +16,7 @@ import pandera.pandas as pa
 
 from analysis.core import paths
 from analysis.core.config import ConfigError, load_yaml
+from analysis.core.text import header_key
 
 TABLES = ("panel", "schools", "units", "membership", "crosswalk")
 DTYPES = {"int", "float", "bool", "str", "date", "school_year"}
@@ -197,6 +198,50 @@ def contract(table: str) -> dict[str, ColumnSpec]:
             values={k: tuple(v) for k, v in (entry.get("values") or {}).items()},
         )
     return specs
+
+
+@dataclass(frozen=True)
+class YesNo:
+    """The words a yes/no column accepts (``yes_no`` in ``config/columns.yml``).
+
+    ``yes`` and ``no`` hold the words as typed, for messages; ``keys`` maps each
+    word's header key (:func:`~analysis.core.text.header_key`) to its answer.
+    """
+
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    keys: dict[str, bool]
+
+    def text(self) -> str:
+        """The accepted words for a message: ``Có, Đã có… / Không, Chưa có…``."""
+        return f"{', '.join(self.yes)} / {', '.join(self.no)}"
+
+
+def yes_no() -> YesNo:
+    """The yes/no vocabulary of ``config/columns.yml``, in both languages.
+
+    Returns
+    -------
+    YesNo
+        The words for yes and for no.
+
+    Raises
+    ------
+    ConfigError
+        The section is missing or empty, or one word means both yes and no.
+    """
+    source = _columns_file()
+    entry = load_yaml(source).get("yes_no") or {}
+    yes = tuple(str(w) for w in entry.get("yes_words") or ())
+    no = tuple(str(w) for w in entry.get("no_words") or ())
+    if not yes or not no:
+        raise ConfigError(f"{source}: yes_no needs yes_words and no_words")
+    keys = {header_key(w): True for w in yes}
+    both = sorted(w for w in no if keys.get(header_key(w)))
+    if both:
+        raise ConfigError(f"{source}: yes_no: {', '.join(both)} is both a yes and a no word")
+    keys.update({header_key(w): False for w in no})
+    return YesNo(yes, no, keys)
 
 
 def rules() -> list[Rule]:

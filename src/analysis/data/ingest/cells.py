@@ -16,8 +16,10 @@ from typing import Any
 import pandas as pd
 
 from analysis.core.text import (
+    AmbiguousNumber,
     NotANumber,
     clean_text,
+    decimal_evidence,
     header_key,
     is_na,
     parse_bool,
@@ -25,7 +27,7 @@ from analysis.core.text import (
     parse_school_year,
 )
 from analysis.data import schema
-from analysis.data.ingest.sheet import Uncomputed
+from analysis.data.ingest.sheet import Percent, Uncomputed
 
 _INT_LIMIT = 2**53  # beyond any count, and where floats stop holding whole numbers exactly
 
@@ -81,6 +83,19 @@ def _parse_id(value: Any) -> str | None:
     return re.sub(r"\s+", "", clean_text(value))
 
 
+class Undecided(Exception):
+    """A number the sheet's own decimal convention must decide: ``1.234`` is 1234 or 1.234.
+
+    ``readings`` maps each decimal mark to the value it gives (already checked
+    against the column); :mod:`~analysis.data.ingest.parse` chooses once the sheet
+    has been read, or rejects the cell when the sheet does not say.
+    """
+
+    def __init__(self, value: str, readings: dict[str, Any]):
+        super().__init__(value)
+        self.value, self.readings = value, readings
+
+
 class CellProblem(Exception):
     """A cell that cannot be read as its column's type."""
 
@@ -89,8 +104,13 @@ class CellProblem(Exception):
         self.column, self.value, self.rule, self.message = column, value, rule, message
 
 
-def code_lookup(spec: schema.ColumnSpec) -> dict[str, str]:
-    """Header key of every spelling of a coded column's values → code."""
+def code_lookup(spec: schema.ColumnSpec) -> dict[str, Any]:
+    """Header key of every spelling of a coded column's values → code.
+
+    For a yes/no column, every word of the yes/no vocabulary → its answer.
+    """
+    if spec.dtype == "bool":
+        return dict(schema.yes_no().keys)
     out = {}
     for code, spellings in spec.values.items():
         for text in (code, *spellings):
@@ -98,7 +118,7 @@ def code_lookup(spec: schema.ColumnSpec) -> dict[str, str]:
     return out
 
 
-def parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]):
+def parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, Any]):
     """One cell as its column's type; raises :class:`CellProblem` with the rule broken."""
     if isinstance(value, Uncomputed):
         raise CellProblem(
@@ -115,10 +135,11 @@ def parse_cell(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]):
         return _parse_numeric(value, spec)
     if kind == "bool":
         try:
-            return parse_bool(value)
+            return parse_bool(value, codes or schema.yes_no().keys)
         except ValueError:
+            words = schema.yes_no().text()
             raise CellProblem(
-                spec.name, str(value), "not_yes_no", "expected Có/Không (yes/no, 1/0)"
+                spec.name, str(value), "not_yes_no", f"expected yes or no: {words}"
             ) from None
     if kind == "date":
         try:
@@ -157,25 +178,76 @@ def _parse_text(value: Any, spec: schema.ColumnSpec, codes: dict[str, str]) -> s
 
 
 def _parse_numeric(value: Any, spec: schema.ColumnSpec) -> int | float | None:
-    """A number typed the Vietnamese way; finite, within reach, whole for an ``int`` column."""
+    """A number typed the Vietnamese way; finite, within reach, whole for an ``int`` column.
+
+    A cell Excel shows as a percentage (:class:`Percent`) reads as shown: 97.1 in a
+    column of percentages, 0.971 elsewhere. A number that reads two ways (``1.234``)
+    keeps the readings the column allows; one left is taken, two raise
+    :class:`Undecided`.
+    """
+    if isinstance(value, Percent):
+        # 0.971 × 100 is 97.10000000000001 in binary: keep the digits Excel shows
+        shown = float(f"{value.fraction * 100:.12g}") if spec.percent else value.fraction
+        return _checked_number(shown, str(value), spec)
     try:
-        number = parse_number(value, percent=spec.percent)
+        number = parse_number(value, percent=spec.percent, decimal=None)
+    except AmbiguousNumber as two_ways:
+        readings = {}
+        for mark, reading in two_ways.readings.items():
+            try:
+                readings[mark] = _checked_number(reading, str(value), spec)
+            except CellProblem:
+                continue
+        if len(readings) == 1:
+            return next(iter(readings.values()))
+        if not readings:
+            raise CellProblem(
+                spec.name, str(value), "not_whole_number", "expected a whole number (a count)"
+            ) from None
+        raise Undecided(str(value), readings) from None
     except NotANumber:
         raise CellProblem(
             spec.name, str(value), "not_a_number", f"expected a number ({spec.range_text})"
         ) from None
     if number is None:
         return None
+    return _checked_number(number, str(value), spec)
+
+
+def decimal_evidence_of(value: Any, spec: schema.ColumnSpec) -> str | None:
+    """The decimal mark a numeric cell shows its file was written with, if any.
+
+    Besides what :func:`~analysis.core.text.decimal_evidence` sees in the text, a count
+    typed ``1.234`` says the dot groups thousands (1.234 pupils cannot be), so the comma
+    is the decimal mark.
+    """
+    if not isinstance(value, str) or spec.dtype not in {"int", "float"}:
+        return None
+    mark = decimal_evidence(value)
+    if mark is not None or spec.dtype != "int":
+        return mark
+    try:
+        parse_number(value, decimal=None)
+    except AmbiguousNumber as two_ways:
+        whole = [m for m, r in two_ways.readings.items() if float(r).is_integer()]
+        return whole[0] if len(whole) == 1 else None
+    except NotANumber:
+        return None
+    return None
+
+
+def _checked_number(number: float, shown: str, spec: schema.ColumnSpec) -> int | float:
+    """``number`` if it is finite, within reach and (for an ``int`` column) whole."""
     if math.isinf(number) or math.isnan(number):
-        raise CellProblem(spec.name, str(value), "not_a_number", "expected a finite number")
+        raise CellProblem(spec.name, shown, "not_a_number", "expected a finite number")
     if abs(number) > _INT_LIMIT:
         raise CellProblem(
-            spec.name, str(value), "out_of_range", f"expected a value from {spec.range_text}"
+            spec.name, shown, "out_of_range", f"expected a value from {spec.range_text}"
         )
     if spec.dtype == "int":
         if not float(number).is_integer():
             raise CellProblem(
-                spec.name, str(value), "not_whole_number", "expected a whole number (a count)"
+                spec.name, shown, "not_whole_number", "expected a whole number (a count)"
             )
         return int(number)
     return number

@@ -16,7 +16,14 @@ import pandas as pd
 
 from analysis.core.text import clean_text, is_na
 from analysis.data import schema
-from analysis.data.ingest.cells import CellProblem, code_lookup, parse_cell, year_from_text
+from analysis.data.ingest.cells import (
+    CellProblem,
+    Undecided,
+    code_lookup,
+    parse_cell,
+    year_from_text,
+)
+from analysis.data.ingest.decimals import DecimalMarks
 from analysis.data.ingest.detect import Detected
 from analysis.data.ingest.errors import IngestError
 from analysis.data.ingest.sheet import Sheet, sheet_suffix
@@ -157,8 +164,10 @@ def _parse_rows(
     problems: list[dict[str, Any]] = []
     extra: list[dict[str, Any]] = []
     chunks: list[pd.DataFrame] = []
+    marks = DecimalMarks()
     blank = 0
     input_rows = 0
+    done = 0  # rows already in chunks
     for row_number, row in sheet.rows_from(found.header_index + 1):
         filled = [c for c in row if not (is_na(c) or (isinstance(c, str) and not c.strip()))]
         if not filled:
@@ -170,34 +179,54 @@ def _parse_rows(
             problems.append(_note_problem(found.table, sheet, row_number, note))
             continue
         record = {"_file": sheet.file, "_sheet": sheet.name, "_row": row_number}
-        problems += _parse_record(record, row, found, contract, codes, constant_year)
+        cells = _Cells(found, contract, codes, marks, done + len(records))
+        problems += _parse_record(record, row, cells, constant_year)
         extra += _extra_values(sheet, found, row_number, row)
         records.append(record)
         if len(records) >= CHUNK_ROWS:  # a large file never sits in memory as Python objects
             chunks.append(typed_frame(pd.DataFrame(records, columns=columns), found.table))
+            done += len(records)
             records = []
     chunks.append(typed_frame(pd.DataFrame(records, columns=columns), found.table))
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    undecided, notes = marks.settle(frame, found.table, f"{sheet.file}{sheet_suffix(sheet)}")
+    problems += undecided
+    sheet.notes.extend(notes)
     info = _file_info(sheet, found, input_rows, blank)
     return ParsedSheet(found.table, frame, problems, extra, input_rows, blank, info)
 
 
+@dataclass
+class _Cells:
+    """What reading one row's cells needs: the columns, their codes, the sheet's marks."""
+
+    found: Detected
+    contract: dict[str, schema.ColumnSpec]
+    codes: dict[str, dict[str, str]]
+    marks: DecimalMarks
+    position: int  # the row's place in the sheet's frame
+
+
 def _parse_record(
-    record: dict[str, Any],
-    row: list[Any],
-    found: Detected,
-    contract: dict[str, schema.ColumnSpec],
-    codes: dict[str, dict[str, str]],
-    constant_year: int | None,
+    record: dict[str, Any], row: list[Any], cells: _Cells, constant_year: int | None
 ) -> list[dict[str, Any]]:
-    """Fill ``record`` with the row's parsed values; returns the row's unreadable cells."""
+    """Fill ``record`` with the row's parsed values; returns the row's unreadable cells.
+
+    A number that reads two ways is left blank here and filled, or rejected, once the
+    sheet's decimal mark is known (:class:`~analysis.data.ingest.decimals.DecimalMarks`).
+    """
     problems = []
-    for pos, name in found.columns.items():
+    for pos, name in cells.found.columns.items():
         value = row[pos] if pos < len(row) else None
+        spec = cells.contract[name]
+        cells.marks.observe(value, spec, record["_row"])
         try:
-            parsed = parse_cell(value, contract[name], codes[name])
+            parsed = parse_cell(value, spec, cells.codes[name])
         except CellProblem as cell_problem:
-            problems.append(_problem(found.table, record, cell_problem))
+            problems.append(_problem(cells.found.table, record, cell_problem))
+            parsed = None
+        except Undecided as undecided:
+            cells.marks.defer(cells.position, name, undecided, record)
             parsed = None
         if name == "school_year":
             record["year"] = parsed

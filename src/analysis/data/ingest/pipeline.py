@@ -34,7 +34,7 @@ from analysis.data.ingest.parse import ParsedSheet, extra_frame, parse_sheet
 from analysis.data.ingest.read import discover, open_sheets
 from analysis.data.ingest.result import IngestResult
 from analysis.data.ingest.sheet import Sheet, col_letter, display_path, sheet_suffix
-from analysis.data.ingest.validate import finish_table, rejects_frame
+from analysis.data.ingest.validate import finish_table, rejected_schools, rejects_frame
 from analysis.data.ingest.write import write_outputs
 
 
@@ -162,16 +162,19 @@ def _finish_tables(read: _Read) -> tuple[dict[str, pd.DataFrame], list[dict[str,
     """Validate each table in :data:`TABLE_ORDER`, the schools first as the register."""
     tables: dict[str, pd.DataFrame] = {}
     problems: list[dict[str, Any]] = []
-    register = None
+    register, rejected = None, None
     for table in TABLE_ORDER:
         if not read.parsed[table]:
             continue
-        out, found_problems, found_warnings = finish_table(table, read.parsed[table], register)
+        out, found_problems, found_warnings = finish_table(
+            table, read.parsed[table], register, rejected
+        )
         tables[table] = out
         problems += found_problems
         read.warnings += found_warnings
         if table == "schools":
             register = dict(zip(out["school_id"], out["school_name"], strict=True))
+            rejected = rejected_schools(found_problems, register)
     if "schools" not in tables:
         read.warnings.append("no school register found: school ids are not checked against one")
     return tables, problems

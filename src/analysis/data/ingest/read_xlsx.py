@@ -4,6 +4,11 @@ A workbook is opened read-only and streamed row by row; when it holds formulas i
 opened a second time for the formula text, so that a formula Excel never computed
 becomes :class:`~analysis.data.ingest.sheet.Uncomputed` instead of a blank. A workbook
 that is damaged when opened or part-way through is a clean :class:`IngestError`.
+
+Every cell present is read, whatever the sheet's stored ``<dimension>`` says (streaming
+writers leave ``A1``, a filled-in template keeps its old range), and a number shown as
+a percentage (``0.971`` formatted ``0.0%``, shown 97.1%) is read as
+:class:`~analysis.data.ingest.sheet.Percent`, as Excel shows it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from analysis.data.ingest.errors import IngestError
-from analysis.data.ingest.sheet import HEAD_ROWS, Sheet, Uncomputed
+from analysis.data.ingest.sheet import HEAD_ROWS, Percent, Sheet, Uncomputed, is_percent_format
 
 # what zipfile raises for a damaged archive that claims a feature it does not support
 # (an unknown compression method, "compressed patched data") or an encrypted member;
@@ -104,9 +109,11 @@ def open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
             ) from exc
         sheets = []
         for i, ws in enumerate(books[0].worksheets):
-            source: Iterator[Any] = ws.iter_rows(values_only=True)
+            source: Iterator[Any] = _shown_rows(ws)
             if len(books) == 2:
-                source = _uncomputed(source, books[1].worksheets[i].iter_rows(values_only=True))
+                formulas = books[1].worksheets[i]
+                formulas.reset_dimensions()
+                source = _uncomputed(source, formulas.iter_rows(values_only=True))
             source = _guarded(source, shown, ws.title)
             head = [list(r) for r in itertools.islice(source, HEAD_ROWS)]
             sheets.append(Sheet(shown, ws.title, head, (list(r) for r in source)))
@@ -114,6 +121,29 @@ def open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
     finally:
         for book in books:
             book.close()
+
+
+def _shown_rows(ws: Any) -> Iterator[list[Any]]:
+    """The sheet's rows, every cell present, numbers in a percentage format as :class:`Percent`.
+
+    The stored dimension is dropped first: read-only openpyxl trusts it and would cut
+    the sheet to it (or to A1) without a word.
+    """
+    ws.reset_dimensions()
+    percent_styles: dict[int, bool] = {}  # style id → whether its number format is a percentage
+    for row in ws.iter_rows():
+        cells = []
+        for cell in row:
+            value = cell.value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                style = cell._style_id  # openpyxl keeps no public id; the cache needs one
+                shown = percent_styles.get(style)
+                if shown is None:
+                    shown = percent_styles[style] = is_percent_format(cell.number_format)
+                if shown:
+                    value = Percent(float(value))
+            cells.append(value)
+        yield cells
 
 
 def _guarded(rows: Iterator[Any], shown: str, sheet: str) -> Iterator[Any]:

@@ -7,6 +7,7 @@ message and warning shows them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,40 @@ class Uncomputed:
 
     def __str__(self) -> str:
         return self.formula
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A number a spreadsheet shows as a percentage: ``fraction`` 0.971 is shown 97.1%.
+
+    Where the column holds percentages (0–100) it reads as 97.1, as Excel shows it;
+    elsewhere as the fraction, like the typed text "97.1%".
+    """
+
+    fraction: float
+
+    def __str__(self) -> str:
+        return f"{self.fraction * 100:.15g}%"
+
+
+# quoted text and backslash-escaped characters in a number format are shown as typed
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether an Excel number format shows its number × 100 with a % sign.
+
+    ``0.0%`` and ``0%`` do; ``0.0"%"`` and ``0.0\\%`` print a literal sign without
+    scaling, and a colour or condition in brackets is not a sign either.
+
+    Example
+    -------
+    >>> is_percent_format("0.0%"), is_percent_format('0.0"%"'), is_percent_format("General")
+    (True, False, False)
+    """
+    if not number_format or "%" not in number_format:
+        return False
+    return "%" in _FORMAT_LITERALS.sub("", number_format)
 
 
 def display_path(path: Path) -> str:

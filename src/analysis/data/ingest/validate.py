@@ -183,15 +183,16 @@ def _reject_duplicates(table: str, frame: pd.DataFrame, keys: list[str]) -> list
 
 
 def _restore_leading_zeros(
-    table: str, clean: pd.DataFrame, register: dict[str, str]
+    table: str, clean: pd.DataFrame, register: dict[str, str], rejected: dict[str, str]
 ) -> tuple[pd.DataFrame, list[str]]:
     """Ids that lost their leading zeros (Excel made them numbers) matched to the register.
 
     Only an all-digit id that is not in the register and pads to exactly one
-    register id is restored; each restored row is named in a warning.
+    register id (accepted or ``rejected``) is restored; each restored row is named in a
+    warning.
     """
     padded: dict[str, list[str]] = {}
-    for school_id in register:
+    for school_id in [*register, *rejected]:
         if school_id.isdigit() and school_id.startswith("0"):
             padded.setdefault(school_id.lstrip("0"), []).append(school_id)
     if not padded:
@@ -243,27 +244,66 @@ def _name_mismatches(clean: pd.DataFrame, register: dict[str, str] | None) -> li
 
 
 def _check_register(
-    table: str, clean: pd.DataFrame, register: dict[str, str]
+    table: str, clean: pd.DataFrame, register: dict[str, str], rejected: dict[str, str]
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[str]]:
     """Restore lost leading zeros, then reject the schools not in the register.
 
-    Returns the rows kept, the reject records and the warnings.
+    A school whose register rows were rejected is named as such (``rejected``: id →
+    why), not as unknown. Returns the rows kept, the reject records and the warnings.
     """
-    clean, warnings = _restore_leading_zeros(table, clean, register)
+    clean, warnings = _restore_leading_zeros(table, clean, register, rejected)
     known_schools = register.keys()
     unknown = clean[~clean["school_id"].isin(known_schools)]
-    problems = [
-        _row_problem(
-            table,
-            row,
-            "school_id",
-            row["school_id"],
-            "unknown_school",
-            "school id not in the school register",
-        )
-        for _, row in unknown.iterrows()
-    ]
+    problems = []
+    for _, row in unknown.iterrows():
+        why = rejected.get(row["school_id"])
+        if why is None:
+            rule, message = "unknown_school", "school id not in the school register"
+        else:
+            rule, message = "rejected_school", f"school rejected in the register: {why}"
+        problems.append(_row_problem(table, row, "school_id", row["school_id"], rule, message))
     return clean[clean["school_id"].isin(known_schools)], problems, warnings
+
+
+def rejected_schools(problems: list[dict[str, Any]], register: dict[str, str]) -> dict[str, str]:
+    """Why each school id of a rejected register row is not in the register.
+
+    Parameters
+    ----------
+    problems
+        The reject records of the ``schools`` table.
+    register
+        The accepted register (school id → name): an id kept there (a repeated
+        identical row) is not rejected.
+
+    Returns
+    -------
+    dict of str to str
+        School id → the reason its report rows are rejected, e.g. "conflicting rows
+        in danh_muc_truong.csv rows 2, 6".
+    """
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for problem in problems:
+        school_id = problem.get("school_id")
+        if isinstance(school_id, str) and school_id and school_id not in register:
+            rows.setdefault(school_id, []).append(problem)
+    out = {}
+    for school_id, found in rows.items():
+        places = sorted({(p["file"], int(p["row"])) for p in found})
+        where = "; ".join(
+            f"{file} rows {', '.join(str(r) for f, r in places if f == file)}"
+            if sum(f == file for f, _ in places) > 1
+            else f"{file} row {next(r for f, r in places if f == file)}"
+            for file in dict.fromkeys(f for f, _ in places)
+        )
+        if any(p["rule"] == "duplicate_conflict" for p in found):
+            out[school_id] = f"conflicting rows in {where}"
+        else:
+            first = found[0]
+            out[school_id] = (
+                f"its row in {where} was rejected ({first['rule']}: {first['message']})"
+            )
+    return out
 
 
 def _drop_rows(frame: pd.DataFrame, problems: list[dict[str, Any]]) -> pd.DataFrame:
@@ -274,12 +314,16 @@ def _drop_rows(frame: pd.DataFrame, problems: list[dict[str, Any]]) -> pd.DataFr
 
 
 def finish_table(
-    table: str, parsed: list[ParsedSheet], register: dict[str, str] | None
+    table: str,
+    parsed: list[ParsedSheet],
+    register: dict[str, str] | None,
+    rejected: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], list[str]]:
     """Validate, drop unknown schools and duplicates; returns table, rejects, warnings.
 
     ``register`` (school id → name, from the schools table when it was read) checks
     the school ids of ``panel`` and ``membership`` rows; ``None`` checks nothing.
+    ``rejected`` (:func:`rejected_schools`) names why a school is not in it.
     """
     warnings: list[str] = []
     frame = pd.concat([p.frame for p in parsed], ignore_index=True)
@@ -292,11 +336,12 @@ def finish_table(
     ]
     clean = _drop_rows(typed, problems)
     if register is not None and "school_id" in clean and table in {"panel", "membership"}:
-        clean, unknown, restored = _check_register(table, clean, register)
+        clean, unknown, restored = _check_register(table, clean, register, rejected or {})
         problems += unknown
         warnings += restored
     if table == "panel":
         warnings += _name_mismatches(clean, register)
+        warnings += scale_warnings(clean)
     dups = _reject_duplicates(table, clean, KEYS[table])
     problems += dups
     if dups:
@@ -307,6 +352,42 @@ def finish_table(
     out = out.sort_values(KEYS[table], kind="stable").reset_index(drop=True)
     schema.pandera_schema(table).validate(out)  # the contract of what leaves ingest
     return out, problems, warnings
+
+
+def scale_warnings(frame: pd.DataFrame) -> list[str]:
+    """A column of percentages (0–100) held as fractions (0–1) in some files or years.
+
+    A percentage typed 97.1 in one year and kept as 0.971 without a percentage format
+    in another is 100 times off; ingest reads each as written and says so here.
+
+    Parameters
+    ----------
+    frame
+        Typed panel rows with ``_file`` and ``year``.
+
+    Returns
+    -------
+    list of str
+        One warning per column whose files or years disagree, naming them.
+    """
+    out = []
+    for name, spec in schema.contract("panel").items():
+        if not spec.percent or name not in frame:
+            continue
+        values = frame[["_file", "year", name]].dropna()
+        groups = values.groupby(["_file", "year"], sort=True)[name]
+        small = groups.max().le(1) & groups.max().gt(0) & groups.size().ge(3)
+        large = groups.median().gt(1)
+        if not (small.any() and large.any()):
+            continue
+        shown = "; ".join(f"{file} ({year})" for file, year in small[small].index)
+        typical = values[name][values.set_index(["_file", "year"]).index.isin(large[large].index)]
+        out.append(
+            f"column {name} ({spec.header}): the values in {shown} lie between 0 and 1, while "
+            f"other files or years hold percentages (median {typical.median():g}); a fraction "
+            "where a percentage is expected is 100 times too small: check those files"
+        )
+    return out
 
 
 def rejects_frame(problems: list[dict[str, Any]]) -> pd.DataFrame:
