@@ -146,6 +146,10 @@ def test_a_truly_ambiguous_number_is_rejected_with_its_reason(cells, rejected, t
     assert hit["row"].tolist() == [2] and hit["column"].tolist() == ["bandwidth_mbps"]
     assert rejected in hit["message"].iloc[0] and "1250" in hit["message"].iloc[0]
     assert result.accepted_rows("panel") == len(TRUTH) - 1
+    mixed = [w for w in result.warnings if "both decimal marks" in w]
+    assert bool(mixed) == (len(cells) > 1), result.warnings
+    if mixed:
+        assert "'12,5' (row 3, column bandwidth_mbps)" in mixed[0] and "mo_ho.csv" in mixed[0]
 
 
 @pytest.mark.parametrize(
