@@ -170,6 +170,11 @@ def test_one_group_numbers_follow_the_mark():
         parse_number("1,234", decimal=",") == 1.234 and parse_number("1,234", decimal=".") == 1234
     )
     assert parse_number("0.512") == 0.512 and parse_number("0,512", decimal=".") == 0.512
+    # a percent sign outside a percentage column divides either reading
+    assert (
+        parse_number("1.250%", decimal=",") == 12.5
+        and parse_number("1.250%", decimal=".") == 0.0125
+    )
 
 
 # --------------------------------------------------------------------------

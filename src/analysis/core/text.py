@@ -231,17 +231,14 @@ def parse_number(
     text, is_percent = _number_text(value)
     if not text:
         raise NotANumber(value)
+    scale = 100.0 if is_percent and not percent else 1.0  # "85%" outside a percent column
     if _ONE_GROUP.match(text):
-        readings = {",": _plain(text.replace(".", "").replace(",", "."), value),
-                    ".": _plain(text.replace(",", ""), value)}  # fmt: skip
+        readings = {",": _plain(text.replace(".", "").replace(",", "."), value) / scale,
+                    ".": _plain(text.replace(",", ""), value) / scale}  # fmt: skip
         if decimal is None:
             raise AmbiguousNumber(value, readings)
-        number = readings[decimal]
-    else:
-        number = _plain(_unmarked(text), value)
-    if is_percent and not percent:
-        number /= 100
-    return number
+        return readings[decimal]
+    return _plain(_unmarked(text), value) / scale
 
 
 def _unmarked(text: str) -> str:
