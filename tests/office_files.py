@@ -16,7 +16,7 @@ import pandas as pd
 import pandas.testing as pdt
 
 from analysis.data import schema
-from tests.helpers import cell_text, write_csv
+from tests.helpers import cell_text
 
 SPECS = schema.contract("panel")
 
@@ -95,10 +95,6 @@ def text_rows(panel: pd.DataFrame, number=None) -> list[list[str]]:
                 row.append(cell_text(value, spec.dtype))
         rows.append(row)
     return rows
-
-
-def write_text(path: Path, rows: list[list[str]], sep: str = ",") -> Path:
-    return write_csv(path, rows, sep=sep)
 
 
 def same_as_truth(result, truth: pd.DataFrame, skip: tuple[str, ...] = ()) -> None:
