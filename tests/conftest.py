@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from analysis.data import ingest, synth
 
@@ -15,9 +20,31 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True, scope="session")
 def _project_home():
-    import os
-
     os.environ.setdefault("WORKBENCH_HOME", str(ROOT))
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], dict]) -> tuple[Path, dict]:
+    """A folder ``name`` built by ``build(folder)`` once for the whole run, and what it returned.
+
+    Under pytest-xdist every worker is its own session, so a session fixture is built
+    once per worker: the default plan ran twice, a few minutes of the suite. The
+    pattern pytest-xdist documents instead: the workers share their parent temporary
+    folder, the first to take the lock builds, the others wait and read the record.
+    (``--dist loadgroup`` no longer keeps a group on one worker with pytest 9.2:
+    pytest-xdist issue 1386.) A build that failed leaves no record and is redone.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, record = root / name, root / f"{name}.built.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if record.is_file():
+            return folder, json.loads(record.read_text(encoding="utf-8"))
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        result = build(folder)
+        record.write_text(json.dumps(result), encoding="utf-8")
+    return folder, result
 
 
 def _province(tmp_path_factory, profile: str):
@@ -53,13 +80,17 @@ def realistic_ingested(realistic_province, tmp_path_factory):
 # The default plan on a small province (the main job, end to end)
 
 
+def _small_province(folder: Path) -> dict:
+    synth.write(synth.generate(seed=5, profile="realistic", scale=0.15), folder / "raw")
+    ingest.ingest(folder / "raw", out_dir=folder / "processed")
+    return {}
+
+
 @pytest.fixture(scope="session")
 def small_province(tmp_path_factory):
-    raw = tmp_path_factory.mktemp("raw_small")
-    synth.write(synth.generate(seed=5, profile="realistic", scale=0.15), raw)
-    processed = tmp_path_factory.mktemp("processed_small")
-    ingest.ingest(raw, out_dir=processed)
-    return processed
+    """The small province's processed tables (built once for all workers; read only)."""
+    folder, _ = built_once(tmp_path_factory, "small_province", _small_province)
+    return folder / "processed"
 
 
 def run_default(processed: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -90,8 +121,14 @@ def default_run(small_province, tmp_path_factory):
     Shared by the end-to-end, reproducibility, privacy and browser tests: it is the
     most expensive fixture of the suite. Tests must not write into its folder.
     """
-    out = tmp_path_factory.mktemp("default_run") / "default"
-    return out, run_default(small_province, out, "--jobs", "2")
+
+    def build(folder: Path) -> dict:
+        done = run_default(small_province, folder / "default", "--jobs", "2")
+        return {"args": done.args, "returncode": done.returncode, "stdout": done.stdout,
+                "stderr": done.stderr}  # fmt: skip
+
+    folder, done = built_once(tmp_path_factory, "default_run", build)
+    return folder / "default", subprocess.CompletedProcess(**done)
 
 
 # Measured figures (recall, precision, coverage, …) shown at the end of the run. A test
@@ -118,8 +155,8 @@ def pytest_runtest_logreport(report):
 
 # Tests that use the default plan's run (the default_run fixture) carry
 # ``pytestmark = pytest.mark.xdist_group("default_run")`` in their modules, so that
-# ``--dist loadgroup`` sends them to one pytest-xdist worker and the plan is run once
-# (marks added here in a collection hook came too late for xdist's own hook).
+# ``--dist loadgroup`` sends them to one pytest-xdist worker where it groups (pytest
+# before 9.2); the plan is run once either way (built_once).
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_default_plan_end_to_end(small_province, default_run):
+def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     out, done = default_run
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -63,13 +64,16 @@ def test_default_plan_end_to_end(small_province, default_run):
         shown = sorted(n for n in names if n in text)
         where = "see tests/integration/test_safety.py"
         assert not shown, f"indicators.{kind}.html shows names ({where}): {shown}"
-    # warm re-run: nothing changed, everything cached, the same figures table byte for byte
+    # warm re-run: nothing changed, everything cached, the same figures table byte for byte;
+    # on a copy of the plan's folder, which other workers' tests are reading meanwhile
     table = (out / "figures.csv").read_bytes()
-    again = _run_default(small_province, out)
-    assert again.returncode == 0
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert all(r["status"] == "cached" for r in manifest["runs"])
-    assert (out / "figures.csv").read_bytes() == table
+    copy = shutil.copytree(out, tmp_path / out.name)
+    again = _run_default(small_province, copy)
+    assert again.returncode == 0, again.stderr[-2000:]
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    statuses = {r["id"]: r["status"] for r in manifest["runs"]}
+    assert set(statuses.values()) == {"cached"}, statuses
+    assert (copy / "figures.csv").read_bytes() == table
 
 
 # --------------------------------------------------------------------------

@@ -1,12 +1,18 @@
-"""JupyterLab as `make lab` starts it: a real server on localhost runs every notebook.
+"""JupyterLab as `make lab` starts it: a real server on localhost opens every notebook and runs one.
 
 The server is the Makefile's own `lab` command (plus a port, a token and no browser), so
-what is tested is what an analyst gets. Through its REST API each notebook is opened (the
-jupytext contents manager reads it with its paired script), a session on the notebook's
-kernel is started, and every code cell is executed in order over the kernel's websocket,
-as JupyterLab does. Any error output, or a traceback on stderr, fails with the notebook,
-the cell and the traceback. One notebook gets the edit an analyst would make first: its
-language parameter changed to English.
+what is tested is what an analyst gets. Through its REST API every notebook is opened (the
+jupytext contents manager reads it with its paired script, on the project kernel). One
+notebook gets the edit an analyst would make first, its language parameter changed to
+English; then a session on its kernel is started and every code cell is executed in
+order over the kernel's websocket, as JupyterLab does. Any error output, or a traceback
+on stderr, fails with the notebook, the cell and the traceback.
+
+Only one notebook is executed here: what the server adds (the contents manager, the
+session, the websocket) is the same for all of them, and every notebook is already
+executed top to bottom as saved by nbval and again by the papermill repeat of the plan
+(``tests/e2e/test_end_to_end.py``). Running all of them a third time cost a minute of
+the suite.
 
 The data are the small province's processed tables, passed as ``WORKBENCH_PROCESSED`` to
 the server, whose kernels inherit it. No process outlives the module: sessions are deleted
@@ -27,7 +33,6 @@ import subprocess
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +50,6 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 START_TIMEOUT = 180  # the server on a busy machine
 CELL_TIMEOUT = 600
-PARALLEL = 2  # notebooks at once: a kernel keeps one core busy
 # the notebook an analyst opens and switches to English before running it
 ENGLISH = "02_indicators.ipynb"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -325,8 +329,8 @@ def test_make_lab_serves_jupyterlab_on_the_project_kernel(lab, small_province):
     assert kernel["id"] not in {k["id"] for k in lab.ok("GET", "/api/kernels")}
 
 
-def _open_and_run(lab: Lab, name: str) -> list[list[dict]]:
-    """Open a notebook through the server, run every code cell on its kernel; the outputs."""
+def _open(lab: Lab, name: str) -> dict:
+    """A notebook opened through the server, as JupyterLab's file browser opens it."""
     opened = lab.api("GET", f"/api/contents/{name}", params={"type": "notebook", "content": 1})
     if opened.status_code == 400 and "is more recent than" in opened.text:
         # jupytext refuses to open a notebook whose script is older and differs, in the lab too
@@ -338,6 +342,12 @@ def _open_and_run(lab: Lab, name: str) -> list[list[dict]]:
     # opened through jupytext: the inputs come from the paired py:percent script
     paired = nb["metadata"].get("jupytext", {}).get("text_representation", {})
     assert paired.get("format_name") == "percent", nb["metadata"]
+    return nb
+
+
+def _open_and_run(lab: Lab, name: str) -> list[list[dict]]:
+    """Open a notebook through the server, run every code cell on its kernel; the outputs."""
+    nb = _open(lab, name)
     cells = nb["cells"]
     if name == ENGLISH:  # what an analyst does: edit the parameters cell, then run all
         (parameters,) = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
@@ -382,22 +392,16 @@ def _open_and_run(lab: Lab, name: str) -> list[list[dict]]:
     return ran
 
 
-@pytest.fixture(scope="module")
-def executed(lab):
-    """Every notebook, run two at a time (one per core), each in its own fresh kernel."""
-    pool = ThreadPoolExecutor(max_workers=PARALLEL)
-    try:
-        yield {name: pool.submit(_open_and_run, lab, name) for name in NOTEBOOKS}
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # before the server stops
-
-
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_top_to_bottom_through_the_server(executed, name):
-    ran = executed[name].result()  # its failure, with the cell and traceback, is raised here
+def test_every_notebook_opens_through_the_server_on_the_project_kernel(lab, name):
+    nb = _open(lab, name)
+    assert any(c["cell_type"] == "code" for c in nb["cells"]), name
+
+
+def test_an_edited_notebook_runs_top_to_bottom_through_the_server(lab):
+    ran = _open_and_run(lab, ENGLISH)  # a failure names the cell and its traceback
     text = "\n".join(_text(outputs) for outputs in ran)
-    assert any("image/png" in o.get("data", {}) for outputs in ran for o in outputs), name
-    if name == ENGLISH:
-        title = "indicators_title"
-        assert f"## {i18n.label('notebooks', title, 'en')}" in text
-        assert i18n.label("notebooks", title, "vi") not in text
+    assert any("image/png" in o.get("data", {}) for outputs in ran for o in outputs)
+    title = "indicators_title"
+    assert f"## {i18n.label('notebooks', title, 'en')}" in text
+    assert i18n.label("notebooks", title, "vi") not in text
