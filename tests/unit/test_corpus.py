@@ -24,9 +24,19 @@ from analysis.core import legacy
 from analysis.core.text import strip_diacritics
 from analysis.data import ingest, schema
 from tests.helpers import panel_rows, sample_panel, to_cp1258, write_csv, write_xlsx
-from tests.office_files import text_rows, typed_rows, with_dimension, write_book
+from tests.office_files import (
+    encrypted_xls,
+    text_rows,
+    typed_rows,
+    with_dimension,
+    with_xls_dimension,
+    write_book,
+    write_ods,
+    write_xls,
+)
 
 PANEL = sample_panel(4)
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Compound File: .xls, or an encrypted .xlsx
 ROWS = panel_rows(PANEL)  # header + 4 data rows (spreadsheet rows 2–5)
 HEAD = ROWS[0]
 COL = {name: i for i, name in enumerate(schema.contract("panel"))}
@@ -608,7 +618,8 @@ case(
 )
 case(
     id="file_password_protected",
-    build=_bytes("mat_khau.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2000),
+    # an encrypted .xlsx is a Compound File whose directory names an EncryptedPackage
+    build=_bytes("mat_khau.xlsx", OLE + b"\0" * 2000 + "EncryptedPackage".encode("utf-16-le")),
     error=["mat_khau.xlsx", "password-protected"],
 )
 case(
@@ -629,9 +640,9 @@ case(
     check=lambda r: r.input_rows["panel"] == 4,
 )
 case(
-    id="file_old_xls",
-    build=_bytes("cu.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100),
-    error=["cu.xls", "old .xls", "save it as .xlsx"],
+    id="file_broken_xls",
+    build=_bytes("hong.xls", OLE + b"\0" * 100),
+    error=["hong.xls", "cannot open the .xls workbook", "save it again"],
 )
 case(
     id="file_nul_bytes",
@@ -706,6 +717,51 @@ case(
         r.tables["panel"]["exam_pass_rate"].round(6).tolist()
         == r.tables["panel"].merge(PANEL, on="school_id")["exam_pass_rate_y"].round(6).tolist()
     ),
+)
+case(
+    id="office_xls_percentage_cells_stale_dimension",
+    build=lambda tmp: with_xls_dimension(
+        write_xls(
+            tmp / "csdl_nganh.xls",
+            typed_rows(PANEL),
+            {"exam_pass_rate": "0%"},
+            {"exam_pass_rate": 0.01},
+        ),
+        1,
+        2,
+    ),
+    accepted=4,
+    check=lambda r: (
+        _enrolment_is(TRUE_ENROLMENT)(r) is None
+        and r.tables["panel"]["exam_pass_rate"].round(6).tolist()
+        == r.tables["panel"].merge(PANEL, on="school_id")["exam_pass_rate_y"].round(6).tolist()
+    ),
+)
+case(
+    id="office_ods_libreoffice",
+    build=lambda tmp: write_ods(
+        tmp / "libreoffice.ods",
+        typed_rows(PANEL),
+        ("exam_pass_rate",),
+        {"exam_pass_rate": 0.01},
+        blank_rows_above=2,
+    ),
+    accepted=4,
+    check=lambda r: (
+        _enrolment_is(TRUE_ENROLMENT)(r) is None
+        and r.tables["panel"]["exam_pass_rate"].round(6).tolist()
+        == r.tables["panel"].merge(PANEL, on="school_id")["exam_pass_rate_y"].round(6).tolist()
+    ),
+)
+case(
+    id="office_xls_password_protected",
+    build=lambda tmp: encrypted_xls(write_xls(tmp / "mat_khau.xls", typed_rows(PANEL))),
+    error=["mat_khau.xls", "password-protected", "without a password"],
+)
+case(
+    id="office_xls_that_is_a_web_page",
+    build=_bytes("xuat_excel.xls", "<html><body><table><tr><td>Mã trường</td></tr>".encode()),
+    error=["xuat_excel.xls", "a web page (HTML)", "save it as .xlsx"],
 )
 case(
     id="office_decimal_point_leading_zero",

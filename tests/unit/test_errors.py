@@ -56,14 +56,22 @@ def test_cli_exit_status_and_no_traceback(rows, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Compound File: .xls, or an encrypted .xlsx
+
+
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
         ("hong.xlsx", b"PK\x03\x04 this is not really a zip", "cannot open the workbook"),
-        ("bao_mat.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "password-protected"),
+        (
+            "bao_mat.xlsx",
+            OLE + b"\0" * 100 + "EncryptedPackage".encode("utf-16-le"),
+            "password-protected",
+        ),
         ("text.xlsx", "Mã trường,Năm học\n".encode(), "not an Excel workbook"),
         ("excel.csv", b"PK\x03\x04" + b"\0" * 50, "Excel workbook saved with a .csv name"),
-        ("cu.xls", b"\xd0\xcf\x11\xe0", "old .xls"),
+        ("hong.xls", OLE + b"\0" * 100, "cannot open the .xls workbook"),
+        ("cut.xls", b"\xd0\xcf\x11\xe0", "not an Excel workbook"),
         ("trong.csv", b"", "the file is empty"),
         ("rac.csv", "một,hai,ba\n1,2,3\n".encode(), "no sheet has a recognisable header row"),
     ],

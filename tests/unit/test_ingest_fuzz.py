@@ -1,7 +1,7 @@
 """Ingest never crashes on a damaged file: valid tables with correct accounting, or IngestError.
 
 Valid raw files of a small clean province (a school-year report and the register
-tables, as CSV and XLSX) are mutated at random — bytes (truncation, flipped,
+tables, as CSV, XLSX, XLS and ODS) are mutated at random — bytes (truncation, flipped,
 inserted and deleted bytes, BOMs, NUL bytes) and cells (random text and
 numbers, Vietnamese number forms, formula-like text, very long strings,
 swapped columns, deleted or duplicated rows and header cells, changed header
@@ -30,6 +30,7 @@ from hypothesis.errors import InvalidArgument
 
 from analysis.data import ingest, schema, synth
 from tests.helpers import cell_text, to_cp1258
+from tests.office_files import write_ods
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("panel", "schools", "units", "membership", "crosswalk")
@@ -344,20 +345,62 @@ def xlsx_bytes(rows: list[list[str]], folder: Path, typed: bool) -> bytes:
     return data
 
 
+def _typed(rows: list[list[str]], typed: bool) -> list[list]:
+    """Numeric text as numbers where ``typed`` (Excel has no inf or nan)."""
+    out = []
+    for row in rows:
+        cells: list = []
+        for cell in row:
+            number = None
+            if typed:
+                with contextlib.suppress(ValueError):
+                    number = float(cell)
+            cells.append(number if number is not None and abs(number) < 1e300 else cell)
+        out.append(cells)
+    return out
+
+
+def xls_bytes(rows: list[list[str]], folder: Path, typed: bool) -> bytes:
+    """An old .xls of ``rows`` (xlwt, as the sector's software writes BIFF8)."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for r, row in enumerate(_typed(rows, typed)):
+        for c, cell in enumerate(row[:256]):  # BIFF8 has 256 columns
+            if cell != "":
+                sheet.write(r, c, cell[:32767] if isinstance(cell, str) else cell)  # Excel's limit
+    path = folder / "_build.xls"
+    book.save(str(path))
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def ods_bytes(rows: list[list[str]], folder: Path, typed: bool) -> bytes:
+    """An .ods of ``rows`` as LibreOffice writes it (repeated cells and rows)."""
+    path = write_ods(folder / "_build.ods", _typed(rows, typed))
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
 def damaged_folder(draw, folder: Path) -> Path:
-    """A mutated raw file (one table, CSV or XLSX) beside intact CSV files of other tables."""
+    """A mutated raw file (one table: CSV, XLSX, XLS or ODS) beside intact CSV files of
+    other tables."""
     table = draw(st.sampled_from(TABLES))
     mode = draw(st.sampled_from(["cells", "cells", "cells", "bytes", "both"]))
     rows = [list(r) for r in BASE[table]]
     if mode != "bytes":
         for mutation in draw(st.lists(st.sampled_from(CELL_MUTATIONS), min_size=1, max_size=4)):
             rows = mutation(draw, rows)
-    kind = draw(st.sampled_from(["csv", "xlsx"]))
+    kind = draw(st.sampled_from(["csv", "csv", "xlsx", "xlsx", "xls", "ods"]))
     if kind == "csv":
         encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1258"]))
         data = csv_bytes(rows, encoding, draw(st.sampled_from([",", ";", "\t"])))
     else:
-        data = xlsx_bytes(rows, folder, typed=draw(st.booleans()))
+        writer = {"xlsx": xlsx_bytes, "xls": xls_bytes, "ods": ods_bytes}[kind]
+        data = writer(rows, folder, typed=draw(st.booleans()))
     if mode != "cells":
         for mutation in draw(st.lists(st.sampled_from(BYTE_MUTATIONS), min_size=1, max_size=2)):
             data = mutation(draw, data)
@@ -434,7 +477,18 @@ KNOWN = {  # damage the random search found once: kept so it is tried every time
         _with_cell("panel", "teachers", "9223372036854775808"), "utf-8", ","
     ),
     "count_1e20.xlsx": lambda tmp: xlsx_bytes(_with_cell("panel", "enrolment", "1e20"), tmp, True),
+    "codepage_unknown.xls": lambda tmp: _unknown_codepage(xls_bytes(BASE["panel"], tmp, True)),
+    "count_1e20.xls": lambda tmp: xls_bytes(_with_cell("panel", "enrolment", "1e20"), tmp, True),
 }
+
+
+def _unknown_codepage(data: bytes) -> bytes:
+    """The .xls with its CODEPAGE record naming code page 1113, which has no codec."""
+    import struct
+
+    at = data.find(struct.pack("<HH", 0x0042, 2))
+    assert at != -1
+    return data[: at + 4] + struct.pack("<H", 1113) + data[at + 6 :]
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN))

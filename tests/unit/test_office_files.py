@@ -7,18 +7,27 @@ accounting and each value against the truth, cell by cell. The corpus
 
 from __future__ import annotations
 
+import zipfile
+
+import pandas.testing as pdt
 import pytest
 
 from analysis.core.text import decimal_evidence, parse_bool, parse_number
 from analysis.data import ingest, schema
+from analysis.data.ingest.read import open_sheets
+from analysis.data.ingest.sheet import Percent
 from tests.helpers import sample_panel, write_csv
 from tests.office_files import (
     SPECS,
+    encrypted_xls,
     same_as_truth,
     text_rows,
     typed_rows,
     with_dimension,
+    with_xls_dimension,
     write_book,
+    write_ods,
+    write_xls,
 )
 
 TRUTH = sample_panel(6)
@@ -248,3 +257,166 @@ def test_a_school_rejected_in_the_register_is_named_so_in_its_reports(shape, tmp
     assert message.startswith("school rejected in the register:") and expected in message, message
     assert "not in the" not in message
     assert result.accepted_rows("panel") == len(TRUTH) - 1
+
+
+# --------------------------------------------------------------------------
+# 6. Formats offices export: .xls (the sector database, school software) and .ods
+
+PERCENT = ("exam_pass_rate", "poor_household_share")
+
+
+def _xls(path, rows, number_format="0.0%", scaled=True):
+    percent = dict.fromkeys(PERCENT, number_format) if number_format else {}
+    return write_xls(path, rows, percent, dict.fromkeys(percent, 0.01) if scaled else None)
+
+
+def _ods(path, rows, **shape):
+    return write_ods(path, rows, PERCENT, dict.fromkeys(PERCENT, 0.01), **shape)
+
+
+def _titled(rows):
+    """The report with the office's title and a blank line above the header."""
+    return [["SỞ GIÁO DỤC VÀ ĐÀO TẠO THÁI NGUYÊN"], ["Báo cáo chuyển đổi số năm học 2023-2024"],
+            [], *rows]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda p: _xls(p / "bao_cao.xls", typed_rows(TRUTH)),
+        lambda p: _xls(p / "bao_cao.xls", typed_rows(TRUTH), "0%"),  # a built-in format
+        lambda p: _xls(p / "bao_cao.xls", typed_rows(TRUTH), "0.00%"),
+        lambda p: _xls(p / "bao_cao.xls", typed_rows(TRUTH), None, scaled=False),  # 97.1 typed
+        lambda p: _xls(p / "bao_cao.xls", _titled(typed_rows(TRUTH))),
+        lambda p: with_xls_dimension(_xls(p / "bao_cao.xls", typed_rows(TRUTH)), 0, 0),
+        lambda p: with_xls_dimension(_xls(p / "bao_cao.xls", typed_rows(TRUTH)), 3, 5),
+        lambda p: _ods(p / "bao_cao.ods", typed_rows(TRUTH)),
+        lambda p: _ods(p / "bao_cao.ods", typed_rows(TRUTH), libreoffice=False),
+        lambda p: _ods(p / "bao_cao.ods", _titled(typed_rows(TRUTH)), blank_rows_above=2),
+        lambda p: write_ods(p / "bao_cao.ods", typed_rows(TRUTH)),  # 97.1 typed, no percent
+    ],
+    ids=[
+        "xls_percent_cells",
+        "xls_builtin_0pct",
+        "xls_0.00pct",
+        "xls_typed_as_shown",
+        "xls_title_rows",
+        "xls_dimension_A1",
+        "xls_dimension_stale",
+        "ods_libreoffice",
+        "ods_plain_cells",
+        "ods_title_and_blank_rows",
+        "ods_typed_as_shown",
+    ],
+)
+def test_xls_and_ods_are_read_as_excel_shows_them(build, tmp_path):
+    path = build(tmp_path)
+    result = ingest.ingest(path, write=False)
+    assert result.input_rows["panel"] == len(TRUTH)
+    same_as_truth(result, TRUTH)
+
+
+def test_one_report_in_three_formats_gives_one_table(tmp_path):
+    """The same report saved as .xlsx, .xls and .ods: every cell read the same."""
+    read = {}
+    for suffix, write in {".xlsx": write_book, ".xls": write_xls}.items():
+        formats, scale = dict.fromkeys(PERCENT, "0.0%"), dict.fromkeys(PERCENT, 0.01)
+        path = write(tmp_path / f"bao_cao{suffix}", typed_rows(TRUTH), formats, scale)
+        read[suffix] = ingest.ingest(path, write=False).tables["panel"]
+    read[".ods"] = ingest.ingest(_ods(tmp_path / "bao_cao.ods", typed_rows(TRUTH)), write=False)
+    read[".ods"] = read[".ods"].tables["panel"]
+    for suffix in (".xls", ".ods"):
+        pdt.assert_frame_equal(read[suffix], read[".xlsx"], check_exact=True)
+
+
+def test_cells_of_an_xls_as_excel_shows_them(tmp_path):
+    import datetime as dt
+
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Trường")
+    values = ["Trường Tiểu học Tân Cương", 12, 0.512, True, dt.datetime(2024, 5, 31), 1234567.0]
+    styles = [None, None, None, None, xlwt.easyxf(num_format_str="dd/mm/yyyy"), None]
+    for c, (value, style) in enumerate(zip(values, styles, strict=True)):
+        sheet.write(0, c, value, style) if style else sheet.write(0, c, value)
+    sheet.write(0, 7, 0.971, xlwt.easyxf(num_format_str="0.0%"))
+    sheet.write(0, 8, 97.1, xlwt.easyxf(num_format_str='0.0"%"'))  # a literal sign
+    book.save(str(tmp_path / "o.xls"))
+    with open_sheets(tmp_path / "o.xls") as sheets:
+        (only,) = sheets
+        assert only.name == "Trường"
+        row = only.head[0]
+    assert row[:6] == [*values[:4], dt.datetime(2024, 5, 31), 1234567]
+    assert type(row[1]) is int and type(row[5]) is int  # whole numbers as Excel shows them
+    assert row[6] is None and row[7] == Percent(0.971) and row[8] == 97.1
+
+
+def test_cells_of_an_ods_as_libreoffice_shows_them(tmp_path):
+    rows = [["Mã trường", "Tỷ lệ (%)", "Có Internet", "Số HS"], ["0123", 0.971, True, 250]]
+    path = write_ods(tmp_path / "o.ods", rows, blank_rows_above=4)
+    # the second column's cells as percentage cells (write_ods marks panel columns by name)
+    parts = {i.filename: zipfile.ZipFile(path).read(i) for i in zipfile.ZipFile(path).infolist()}
+    parts["content.xml"] = parts["content.xml"].replace(
+        b'office:value-type="float" office:value="0.971"',
+        b'office:value-type="percentage" office:value="0.971"',
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with open_sheets(path) as sheets:
+        (only,) = sheets
+        cells = [r for r in only.head if r]
+    assert len(only.head) == 6  # four blank rows above, kept, so row numbers are the sheet's
+    assert cells == [rows[0], ["0123", Percent(0.971), True, 250]]
+    assert type(cells[1][3]) is int
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "fragment"),
+    [
+        ("mat_khau.xls", lambda p: encrypted_xls(_xls(p, typed_rows(TRUTH))), "password-protected"),
+        (
+            "mat_khau.ods",
+            lambda p: _ods(p, typed_rows(TRUTH), encrypted=True),
+            "password-protected",
+        ),
+        ("cat.xls", lambda p: _cut(_xls(p, typed_rows(TRUTH))), "cannot open the .xls workbook"),
+        ("cat.ods", lambda p: _cut(_ods(p, typed_rows(TRUTH))), "not a readable .ods file"),
+        (
+            "web.xls",
+            lambda p: p.write_text("<html><table><tr><td>Mã trường</td></tr></table>"),
+            "a web page (HTML) saved with an Excel name",
+        ),
+        (
+            "xml2003.xls",
+            lambda p: p.write_text(
+                '<?xml version="1.0"?>'
+                '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+            ),
+            "XML Spreadsheet 2003",
+        ),
+        ("zip.ods", lambda p: write_book(p, typed_rows(TRUTH)), "not an OpenDocument spreadsheet"),
+    ],
+)
+def test_a_protected_or_broken_xls_or_ods_gets_a_clear_message(name, build, fragment, tmp_path):
+    path = tmp_path / name
+    build(path)
+    with pytest.raises(ingest.IngestError) as err:
+        ingest.ingest(path, write=False)
+    assert name in str(err.value) and fragment in str(err.value), str(err.value)
+
+
+def _cut(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+@pytest.mark.parametrize("pair", [("xlsx", ".xls"), ("xls", ".xlsx")])
+def test_a_workbook_under_the_other_excel_name_is_read_by_its_content(pair, tmp_path):
+    kind, suffix = pair
+    writer = write_book if kind == "xlsx" else write_xls
+    path = writer(tmp_path / f"bao_cao.{kind}", typed_rows(TRUTH))
+    path = path.rename(path.with_suffix(suffix))
+    same_as_truth(ingest.ingest(path, write=False), TRUTH)

@@ -1,10 +1,14 @@
 """Reading raw files: find them, open each as sheets, convert legacy-font text.
 
 :func:`discover` lists the data files under a path; :func:`open_sheets` opens one as a
-list of :class:`~analysis.data.ingest.sheet.Sheet` (a workbook through
-:mod:`~analysis.data.ingest.read_xlsx`, a CSV or text file through
+list of :class:`~analysis.data.ingest.sheet.Sheet` (an ``.xlsx`` workbook through
+:mod:`~analysis.data.ingest.read_xlsx`, an old ``.xls`` through
+:mod:`~analysis.data.ingest.read_xls`, an ``.ods`` through
+:mod:`~analysis.data.ingest.read_ods`, a CSV or text file through
 :mod:`~analysis.data.ingest.read_csv`), its first rows read and the rest streamed, and
-converts text typed in the legacy TCVN3 and VNI fonts to Unicode on the way.
+converts text typed in the legacy TCVN3 and VNI fonts to Unicode on the way. An Excel
+file is told by its content, not its name: software saves an ``.xlsx`` as ``.xls``,
+and some "Excel exports" are web pages.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from typing import Any
 from analysis.core import legacy
 from analysis.data.ingest.errors import IngestError
 from analysis.data.ingest.read_csv import open_csv
+from analysis.data.ingest.read_ods import open_ods
+from analysis.data.ingest.read_xls import OLE_SIGNATURE, is_encrypted_package, open_xls
 from analysis.data.ingest.read_xlsx import open_xlsx
 from analysis.data.ingest.sheet import Sheet, col_letter, display_path, sheet_suffix
 
-DATA_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".txt", ".tsv"}
+DATA_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
 
 def discover(path: Path) -> list[Path]:
@@ -73,7 +80,9 @@ def open_sheets(path: Path) -> Iterator[list[Sheet]]:
     Parameters
     ----------
     path
-        An ``.xlsx``/``.xlsm`` workbook or a ``.csv``/``.txt``/``.tsv`` text file.
+        An ``.xlsx``/``.xlsm`` or old ``.xls`` workbook (told apart by their content,
+        not their name), an ``.ods`` spreadsheet, or a ``.csv``/``.txt``/``.tsv`` text
+        file.
 
     Returns
     -------
@@ -87,8 +96,9 @@ def open_sheets(path: Path) -> Iterator[list[Sheet]]:
     Raises
     ------
     IngestError
-        For an unknown file type or an old ``.xls`` workbook, and for a file that
-        cannot be opened or decoded (also while ``rest`` is streamed).
+        For an unknown file type, a password-protected workbook, a web page or XML
+        file saved with a workbook's name, and a file that cannot be opened or
+        decoded (also while ``rest`` is streamed).
 
     Example
     -------
@@ -98,16 +108,47 @@ def open_sheets(path: Path) -> Iterator[list[Sheet]]:
     """
     shown = display_path(path)
     suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        opener = open_xlsx
+    if suffix in WORKBOOK_SUFFIXES:
+        opener = _workbook_opener(path, shown)
+    elif suffix == ".ods":
+        opener = open_ods
     elif suffix in {".csv", ".txt", ".tsv"}:
         opener = open_csv
-    elif suffix == ".xls":
-        raise IngestError(shown, "old .xls workbooks are not read", expected=["save it as .xlsx"])
     else:
         raise IngestError(shown, f"unknown file type {suffix!r}", expected=sorted(DATA_SUFFIXES))
     with opener(path, shown) as sheets:
         yield [_legacy_rows(sheet) for sheet in sheets]
+
+
+def _workbook_opener(path: Path, shown: str) -> Any:
+    """The reader for an Excel file by what it holds: software names an .xlsx ``.xls``
+    and the other way round, and some "Excel exports" are web pages or XML."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(b"PK"):
+        return open_xlsx
+    if head.startswith(OLE_SIGNATURE):
+        if is_encrypted_package(path):
+            raise IngestError(
+                shown,
+                "the workbook is password-protected",
+                expected=["the workbook saved without a password (File → Info → Protect Workbook)"],
+            )
+        return open_xls
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")):
+        what = "a web page (HTML) saved with an Excel name, not a workbook"
+    elif start.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        what = "an XML Spreadsheet 2003 file, not a workbook"
+    elif start.startswith(b"<"):
+        what = "an XML or web file saved with an Excel name, not a workbook"
+    else:
+        what = "not an Excel workbook (it may be a CSV or text file)"
+    raise IngestError(
+        shown,
+        what,
+        expected=["open it in Excel and save it as .xlsx", "or rename a text file to .csv"],
+    )
 
 
 class _LegacyCells:

@@ -87,12 +87,16 @@ def open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
     from openpyxl.utils.exceptions import InvalidFileException
 
     _check_signature(path, shown)
-    books = []
+    books, handles = [], []
     try:
         try:
-            books.append(load_workbook(path, read_only=True, data_only=True))
+            # opened as files, not names: openpyxl refuses a name it does not know, and
+            # software saves .xlsx workbooks as .xls (read.py tells them apart by content)
+            handles.append(open(path, "rb"))  # noqa: SIM115 - closed in the finally below
+            books.append(load_workbook(handles[-1], read_only=True, data_only=True))
             if _has_formulas(path):
-                books.append(load_workbook(path, read_only=True, data_only=False))
+                handles.append(open(path, "rb"))  # noqa: SIM115
+                books.append(load_workbook(handles[-1], read_only=True, data_only=False))
         except (
             zipfile.BadZipFile,
             InvalidFileException,
@@ -121,6 +125,8 @@ def open_xlsx(path: Path, shown: str) -> Iterator[list[Sheet]]:
     finally:
         for book in books:
             book.close()
+        for handle in handles:
+            handle.close()
 
 
 def _shown_rows(ws: Any) -> Iterator[list[Any]]:
