@@ -197,7 +197,6 @@ def _cli(*args: str) -> subprocess.Popen:
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     plan = _plan(tmp_path, [1])
-    started = time.monotonic()
     # both commands at once: each spends most of its time starting Python
     unreachable = _cli("run", str(plan.path), "--out", str(tmp_path / "o"), "--scheduler",
                        f"tcp://127.0.0.1:{_free_port()}", "--scheduler-timeout", "2")  # fmt: skip
@@ -207,8 +206,7 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     out, err = unreachable.communicate(timeout=60)
     assert unreachable.returncode == 2, out + err
     assert "No cluster" in err and "within 2 s" in err
-    assert "Traceback" not in err
-    assert time.monotonic() - started < 30
+    assert "Traceback" not in err  # a hang past the 2 s timeout fails communicate() above
     assert not (tmp_path / "o" / "notebooks").exists()  # nothing ran
     _, err = nonsense.communicate(timeout=60)
     assert nonsense.returncode == 2 and "unknown address scheme" in err

@@ -5,6 +5,7 @@ The typer :data:`app` and :func:`main` live here; the commands, in the order
 
 * :mod:`.data` — ``generate``, ``ingest``, ``pupils``, ``national``
 * :mod:`.reports` — ``indicators``, ``run``, ``share``
+* :mod:`.workspace` — ``init``, and ``--home`` before any command
 * :mod:`.common` — the consoles, the progress display and the exit on a user error
 
 A command imports the layers it needs when it runs, so ``workbench --help`` and
@@ -21,6 +22,7 @@ from analysis import __version__
 from analysis.cli.common import console, errors
 from analysis.cli.data import generate, ingest, national, pupils
 from analysis.cli.reports import indicators, run_command, share
+from analysis.cli.workspace import home, init
 
 app = typer.Typer(
     name="workbench",
@@ -29,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.callback()(home)
 
 
 def version() -> None:
@@ -42,6 +45,7 @@ def version() -> None:
 
 # registered in the order `workbench --help` lists them
 app.command()(version)
+app.command()(init)
 app.command()(generate)
 app.command()(ingest)
 app.command()(pupils)
@@ -79,6 +83,7 @@ __all__ = [
     "generate",
     "indicators",
     "ingest",
+    "init",
     "main",
     "national",
     "pupils",

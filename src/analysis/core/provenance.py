@@ -60,9 +60,10 @@ def code_version() -> str:
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    for path in sorted(paths.config_dir().rglob("*.yml")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for root in dict.fromkeys((paths.shipped_config_dir(), paths.config_dir())):
+        for path in sorted(root.rglob("*.yml")):  # the defaults, then a workspace's own
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return f"{analysis.__version__}+{digest.hexdigest()[:12]}"
 
 

@@ -123,7 +123,8 @@ class DatasetSpec:
 
 
 def spec_dir() -> Path:
-    """``config/datasets``: where dataset specs live."""
+    """``config/datasets`` of the project: where its own dataset specs live (the shipped
+    ones are in :func:`analysis.core.paths.shipped_config_dir`)."""
     return paths.config_dir() / "datasets"
 
 
@@ -135,7 +136,7 @@ def available() -> list[str]:
     list of str
         File stems, sorted (``["hsb", "maschools", …, "thai_nguyen_synthetic"]``).
     """
-    return sorted(p.stem for p in spec_dir().glob("*.yml"))
+    return paths.config_names("datasets")
 
 
 def read_spec(name_or_path: str | Path) -> DatasetSpec:
@@ -161,7 +162,7 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
     """
     path = Path(name_or_path)
     if path.suffix not in {".yml", ".yaml"}:
-        path = spec_dir() / f"{name_or_path}.yml"
+        path = paths.config_file(f"datasets/{name_or_path}.yml")
     if not path.is_file():
         raise ConfigError(f"{path}: no such dataset spec; available: {', '.join(available())}")
     raw = load_yaml(path)

@@ -67,7 +67,7 @@ def resolve_inputs(dataset: str, processed: Path | None) -> PlanInputs:
     spec = datasets.read_spec(dataset)
     record = [
         {
-            "path": str(spec.path.relative_to(paths.project_root())),
+            "path": paths.shown(spec.path),
             "sha256": provenance.sha256_file(spec.path),
         }
     ]

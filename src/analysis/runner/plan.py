@@ -129,9 +129,9 @@ def plan_path(name_or_path: str | Path) -> Path:
     """
     path = Path(name_or_path)
     if path.suffix not in {".yml", ".yaml"}:
-        path = paths.config_dir() / "plans" / f"{name_or_path}.yml"
+        path = paths.config_file(f"plans/{name_or_path}.yml")
     if not path.is_file():
-        available = sorted(p.stem for p in (paths.config_dir() / "plans").glob("*.yml"))
+        available = paths.config_names("plans")
         raise PlanError(f"{path}: no such plan; available: {', '.join(available)}")
     return path
 
@@ -264,7 +264,7 @@ def _entry_runs(
 
 def _find_notebook(notebook: Path, plan_file: Path, where: str) -> Path:
     if not notebook.is_absolute():
-        candidates = [paths.project_root() / "notebooks" / notebook, plan_file.parent / notebook]
+        candidates = [paths.notebooks_dir() / notebook, plan_file.parent / notebook]
         notebook = next((c for c in candidates if c.is_file()), candidates[0])
     if not notebook.is_file():
         raise PlanError(f"{where}: notebook {notebook} not found")

@@ -182,7 +182,9 @@ def load_rules(path: Path | str | None = None) -> Rules:
     5
     """
     path = Path(path) if path else rules_path()
-    return _load(str(path), path.stat().st_mtime)
+    # cached until a file it is read from changes (a workspace's override included)
+    layers = paths.config_layers(path) or [path]
+    return _load(str(path), max(p.stat().st_mtime for p in layers))
 
 
 def canonical(header: Any) -> str | None:
