@@ -31,6 +31,7 @@ from analysis import runner
 from analysis.core import i18n
 from analysis.report import privacy, record, tables
 from analysis.runner import executors, render, share
+from tests.conftest import built_once
 
 # with pytest-xdist, every test of the default plan's run goes to one worker (built once)
 pytestmark = pytest.mark.xdist_group("default_run")
@@ -292,9 +293,8 @@ def _planted_notebook(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def planted_plan(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("planted")
+def _planted_plan(folder: Path) -> dict:
+    """The planted notebook run public, with names, and marked internal: runs by id."""
     _planted_notebook(folder / "planted.ipynb")
     plan = folder / "planted.yml"
     runs = [
@@ -308,7 +308,14 @@ def planted_plan(tmp_path_factory):
     )
     out = folder / "out"
     manifest = runner.run_plan(runner.load_plan(plan), out_dir=out, jobs=2)
-    return plan, out, {r["id"]: r for r in manifest["runs"]}
+    return {r["id"]: r for r in manifest["runs"]}
+
+
+@pytest.fixture(scope="module")
+def planted_plan(tmp_path_factory):
+    """(plan file, output folder, runs by id), built once for all xdist workers (read only)."""
+    folder, runs = built_once(tmp_path_factory, "planted_plan", _planted_plan)
+    return folder / "planted.yml", folder / "out", runs
 
 
 def _text(path: Path) -> str:

@@ -24,6 +24,7 @@ import yaml
 from analysis import runner
 from analysis.data import ingest, synth
 from analysis.report import tables
+from tests.conftest import built_once
 
 ROOT = Path(__file__).resolve().parents[2]
 DISTRICT = "164"  # analysis_district_id of the district whose name is markup
@@ -126,8 +127,8 @@ def test_status_table_escapes_cells_and_headers():
 # The notebooks that show names, end to end
 
 
-@pytest.fixture(scope="module")
-def hostile_province(tmp_path_factory):
+def _hostile_province(folder: Path) -> Path:
+    """The small province with markup in its names and one rejected cell; processed."""
     province = synth.generate(seed=5, profile="clean", scale=0.15)
     units = province.units
     units.loc[units["unit_id"] == DISTRICT, "unit_name"] = DISTRICT_NAME
@@ -139,9 +140,8 @@ def hostile_province(tmp_path_factory):
     last = max(province.reports)
     first = province.reports[last].index[0]
     province.reports[last].at[first, "_cell_text"] = {"enrolment": CELL}  # a rejected cell
-    raw = tmp_path_factory.mktemp("raw_hostile")
+    raw, processed = folder / "raw", folder / "processed"
     synth.write(province, raw)
-    processed = tmp_path_factory.mktemp("processed_hostile")
     result = ingest.ingest(raw, out_dir=processed)
     # the markup went through ingest untouched: it is data, and the pages must escape it
     assert set(result.tables["schools"]["school_name"]) == set(names.values())
@@ -150,9 +150,9 @@ def hostile_province(tmp_path_factory):
     return processed
 
 
-@pytest.fixture(scope="module")
-def hostile_reports(hostile_province, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("plan_hostile")
+def _hostile_reports(folder: Path) -> dict:
+    """The plan of the notebooks that show names, run on the hostile province."""
+    hostile_province = _hostile_province(folder)
     plan = folder / "hostile.yml"
     plan.write_text(
         yaml.safe_dump(
@@ -186,7 +186,14 @@ def hostile_reports(hostile_province, tmp_path_factory):
     out = folder / "out"
     loaded = runner.load_plan(plan, processed=hostile_province)
     manifest = runner.run_plan(loaded, out_dir=out, jobs=2, processed=hostile_province)
-    return out, {r["id"]: r for r in manifest["runs"]}
+    return {r["id"]: r for r in manifest["runs"]}
+
+
+@pytest.fixture(scope="module")
+def hostile_reports(tmp_path_factory):
+    """(plan output folder, runs by id), built once for all xdist workers (read only)."""
+    folder, runs = built_once(tmp_path_factory, "hostile_reports", _hostile_reports)
+    return folder / "out", runs
 
 
 def _page(out: Path, run_id: str, kind: str) -> Path:
