@@ -25,7 +25,7 @@ from analysis.data import schema, synth
 from analysis.measures.indicators import spec as indicators
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN_HEADER = "Số GV được bồi dưỡng CĐS lũy kế"  # the office's header for teachers_trained_cds
+OWN_HEADER = "Lũy kế số GV đã qua bồi dưỡng về CĐS"  # the office's header: teachers_trained_cds
 DROPPED = "Số bài giảng điện tử"  # e_lessons: a column this office's template lacks
 
 
@@ -128,7 +128,10 @@ def test_from_an_empty_folder_to_a_report_on_own_files(tmp_path):
     first = _cli("ingest", "raw", "--check", cwd=home / "data")  # found from a subfolder
     assert first.returncode == 0, first.stderr
     assert f"workspace {home}" in first.stderr and "datasets/tinh_thu.yml" in first.stderr
-    assert OWN_HEADER in first.stdout + first.stderr
+    said = " ".join((first.stdout + first.stderr).split())  # rich wraps long lines
+    assert "cannot compute indicator teachers_trained_cds" in said
+    assert f"the header {OWN_HEADER!r}" in said and "looks like teachers_trained_cds" in said
+    assert "cannot compute indicator e_lessons_per_teacher" in said
 
     (home / "config/columns.yml").write_text(
         f"panel:\n  teachers_trained_cds:\n    synonyms: [{OWN_HEADER}]\n", encoding="utf-8"
@@ -139,6 +142,10 @@ def test_from_an_empty_folder_to_a_report_on_own_files(tmp_path):
     panel = pd.read_parquet(home / "data/processed/panel.parquet")
     assert panel["teachers_trained_cds"].notna().all()
     assert panel["e_lessons"].isna().all()
+    table = pd.read_csv(home / "data/processed/coverage.csv").set_index("id")
+    assert table.loc["teachers_trained_cds", "computable"]
+    assert not table.loc["e_lessons_per_teacher", "computable"]
+    assert table.loc["e_lessons_per_teacher", "missing"] == "e_lessons"
 
     plan = home / "config/plans/tinh_thu.yml"
     spec = yaml.safe_load(plan.read_text(encoding="utf-8"))

@@ -7,6 +7,8 @@ import pytest
 
 from analysis.core.text import NotANumber, header_key, parse_bool, parse_number, parse_school_year
 from analysis.data import ingest, schema
+from analysis.data.ingest.detect import detect
+from analysis.data.ingest.sheet import Sheet
 from tests.helpers import panel_rows, sample_panel, write_csv, write_xlsx
 
 
@@ -42,8 +44,38 @@ def _check(result, sample):
     ],
 )
 def test_header_variants_map_to_one_column(header, column):
-    lookup = ingest._lookup("panel")
-    assert lookup[header_key(header)] == column
+    expand = schema.abbreviations()
+    lookup = ingest._lookup("panel", expand)
+    assert lookup[schema.match_key(header, expand)] == column
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Tổng số HS", "enrolment"),
+        ("TỔNG SỐ HS", "enrolment"),
+        ("Số GV", "teachers"),
+        ("Tổng số GV", "teachers"),
+        ("Số GV được BD CĐS trong năm", "teachers_trained_cds_year"),
+        ("Số HS có học bạ số", "pupils_digital_records"),
+    ],
+)
+def test_an_abbreviated_header_is_read_as_its_words(header, column, tmp_path):
+    """Office templates abbreviate (HS, GV, BD): a required column so written is read,
+    not a stop (``abbreviations`` in config/columns.yml)."""
+    found = detect(Sheet("r.csv", "", [["Mã trường", "Năm học", header]]))
+    assert found is not None and found.columns[2] == column, found
+    assert not found.guessed  # matched, not guessed from a misspelling
+
+
+def test_no_two_columns_share_an_abbreviated_key():
+    expand = schema.abbreviations()
+    for table in schema.TABLES:
+        seen: dict[str, str] = {}
+        for name, spec in schema.contract(table).items():
+            for text in {name, spec.header, spec.en, *spec.synonyms}:
+                key = schema.match_key(text, expand)
+                assert seen.setdefault(key, name) == name, (table, text, seen[key], name)
 
 
 def test_no_two_columns_share_a_header_key():

@@ -12,6 +12,8 @@ import typer
 from rich.table import Table
 
 from analysis.cli.common import console, errors, fail, progress_display, track, usage_error
+from analysis.core import workspace
+from analysis.core.config import ConfigError
 
 
 def generate(
@@ -101,11 +103,18 @@ def generate(
 
 
 def ingest(
-    path: Annotated[Path, typer.Argument(help="A raw file or folder (xlsx, csv)")],
+    path: Annotated[Path, typer.Argument(help="A raw file or folder (xlsx, xls, ods, csv)")],
     out: Annotated[
         Path | None, typer.Option(help="Folder for Parquet + DuckDB (default data/processed)")
     ] = None,
     check: Annotated[bool, typer.Option("--check", help="Validate only; write nothing")] = False,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            help="Dataset spec whose model roles the coverage checks (default: the "
+            "workspace's, else thai_nguyen_synthetic)"
+        ),
+    ] = None,
 ) -> None:
     """Read raw school reports into validated tables (Parquet + DuckDB).
     \f
@@ -121,6 +130,8 @@ def ingest(
         ``data/processed``.
     check
         Validate only and write nothing.
+    dataset
+        The dataset spec whose model roles the coverage table checks.
 
     Raises
     ------
@@ -138,6 +149,38 @@ def ingest(
     except ingest_module.IngestError as exc:
         fail("Ingest stopped:", exc)
     _print_ingest(result)
+    _print_coverage(result, dataset or workspace.default_dataset())
+
+
+def _print_coverage(result, dataset: str) -> None:
+    """What the columns found can compute; what cannot be computed, why, and what to do."""
+    from analysis.measures import coverage
+
+    try:
+        table, unknown = coverage.save(result, dataset)
+    except ConfigError as exc:
+        fail("Coverage:", exc)
+    kinds = {"indicator": "indicators", "criterion": "Decision 4725 criteria",
+             "role": f"model variables of {dataset}"}  # fmt: skip
+    counts = [
+        f"{kinds[k]} {int(g['computable'].sum())} of {len(g)}"
+        for k, g in table.groupby("kind", sort=False)
+    ]
+    console.print("Computable from the columns found: " + "; ".join(counts))
+    for row in table[~table["computable"]].itertuples():
+        files = row.missing_in.split(", ") if row.missing_in else []
+        where = f" (no such header in {len(files)} files: {row.missing_in})" if files else ""
+        line = f"cannot compute {row.kind} {row.id} ({row.name_en}): "
+        line += f"no values for {row.missing} ({row.missing_headers}){where}"
+        console.print(line, style="yellow", markup=False, highlight=False)
+        if row.suggestion:
+            console.print(f"  suggestion: {row.suggestion}", markup=False, highlight=False)
+    for row in unknown.drop_duplicates("header").itertuples():
+        advice = f"; {row.suggestion}" if row.suggestion else ""
+        console.print(f"unknown header {row.header!r} in {row.file}{advice}", markup=False,
+                      highlight=False)  # fmt: skip
+    if result.out_dir:
+        console.print(f"Coverage: {result.out_dir}/coverage.csv, unknown_columns.csv")
 
 
 def _print_ingest(result) -> None:

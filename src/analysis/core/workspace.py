@@ -121,6 +121,17 @@ def create(folder: Path, *, name: str | None = None, title: str | None = None) -
     return done
 
 
+def default_dataset() -> str:
+    """The dataset a command uses by default: the workspace's (``workbench.yml``), else
+    the shipped synthetic province."""
+    marker = paths.project_root() / paths.WORKSPACE_MARKER
+    if paths.is_workspace() and marker.is_file():
+        own = (load_yaml(marker) or {}).get("dataset")
+        if own:
+            return str(own)
+    return TEMPLATE_DATASET
+
+
 def _marker(name: str) -> str:
     return (
         "# A CĐS workbench workspace (made by `workbench init`). Commands run inside this\n"

@@ -217,6 +217,28 @@ class YesNo:
         return f"{', '.join(self.yes)} / {', '.join(self.no)}"
 
 
+def abbreviations() -> dict[str, str]:
+    """Header word → the words it abbreviates (``abbreviations`` in ``config/columns.yml``),
+    both as header keys: ``{"hs": "hoc sinh", "gv": "giao vien", …}``."""
+    raw = load_yaml(_columns_file()).get("abbreviations") or {}
+    return {header_key(k): header_key(v) for k, v in raw.items() if header_key(k)}
+
+
+def match_key(text: object, expand: dict[str, str]) -> str:
+    """The key a header is matched by: :func:`header_key` with each abbreviation of
+    ``expand`` (:func:`abbreviations`) spelt out, so "Tổng số HS" matches "Tổng số học sinh".
+
+    Example
+    -------
+    >>> match_key("Tổng số HS", {"hs": "hoc sinh"})
+    'tong so hoc sinh'
+    """
+    key = header_key(text)
+    if not expand:
+        return key
+    return " ".join(expand.get(word, word) for word in key.split())
+
+
 def yes_no() -> YesNo:
     """The yes/no vocabulary of ``config/columns.yml``, in both languages.
 

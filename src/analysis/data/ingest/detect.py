@@ -35,12 +35,12 @@ class Detected:
     headers: dict[int, str] = field(default_factory=dict)  # position → header text as shown
 
 
-def _lookup(table: str) -> dict[str, str]:
-    """Header key (of a column's name, header, English name or synonym) → column."""
+def _lookup(table: str, expand: dict[str, str]) -> dict[str, str]:
+    """Match key (of a column's name, header, English name or synonym) → column."""
     keys: dict[str, str] = {}
     for name, spec in schema.contract(table).items():
         for text in (name, spec.header, spec.en, *spec.synonyms):
-            keys.setdefault(header_key(text), name)
+            keys.setdefault(schema.match_key(text, expand), name)
     return keys
 
 
@@ -80,9 +80,11 @@ def _match(keys: list[str], lookup: dict[str, str]) -> str | None:
     return None
 
 
-def _close_match(text: str, lookup: dict[str, str], taken: set[str]) -> str | None:
+def _close_match(
+    text: str, lookup: dict[str, str], taken: set[str], expand: dict[str, str]
+) -> str | None:
     """A misspelt header: one close spelling, same digits, a column not yet present."""
-    key = header_key(text)
+    key = schema.match_key(text, expand)
     if len(key) < 6:
         return None
     digits = re.sub(r"\D", "", key)
@@ -96,7 +98,7 @@ def _close_match(text: str, lookup: dict[str, str], taken: set[str]) -> str | No
 
 
 def _best_header(
-    rows: list[list[Any]], lookups: dict[str, dict[str, str]]
+    rows: list[list[Any]], lookups: dict[str, dict[str, str]], expand: dict[str, str]
 ) -> tuple[int, str, bool] | None:
     """(row index, table, two merged rows?) of the header matching most columns, or ``None``."""
     best: tuple[tuple[int, float, int], int, str, bool] | None = None
@@ -105,7 +107,8 @@ def _best_header(
             if two_rows and index + 1 >= len(rows):
                 continue
             keys = [
-                [header_key(t) for t in o] for o in _header_texts(rows, index, two_rows).values()
+                [schema.match_key(t, expand) for t in o]
+                for o in _header_texts(rows, index, two_rows).values()
             ]
             for table, lookup in lookups.items():
                 matched = {m for k in keys if (m := _match(k, lookup))}
@@ -152,14 +155,15 @@ def detect(sheet: Sheet) -> Detected | None:
     ('panel', 0, ['enrolment', 'school_id', 'school_year'])
     """
     rows = sheet.head
-    lookups = {t: _lookup(t) for t in TABLE_ORDER}
-    best = _best_header(rows, lookups)
+    expand = schema.abbreviations()
+    lookups = {t: _lookup(t, expand) for t in TABLE_ORDER}
+    best = _best_header(rows, lookups, expand)
     if best is None:
         return None
     index, table, two_rows = best
     texts = _header_texts(rows, index, two_rows)
     columns, unknown, guessed = _map_columns(
-        sheet, table, lookups[table], texts, index + 1 + int(two_rows)
+        sheet, table, lookups[table], texts, index + 1 + int(two_rows), expand
     )
     title = " ".join(clean_text(c) for r in rows[:index] for c in r if c is not None)
     headers = {pos: options[0] for pos, options in texts.items()}
@@ -172,6 +176,7 @@ def _map_columns(
     lookup: dict[str, str],
     texts: dict[int, list[str]],
     header_row: int,
+    expand: dict[str, str],
 ) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
     """Header cells → (known columns, unknown headers, misspelt headers read as a column)."""
     columns: dict[int, str] = {}
@@ -179,7 +184,7 @@ def _map_columns(
     guessed: dict[int, str] = {}
     seen: dict[str, int] = {}
     for pos, options in texts.items():
-        name = _match([header_key(t) for t in options], lookup)
+        name = _match([schema.match_key(t, expand) for t in options], lookup)
         if name is None:
             unknown[pos] = options[0]
             continue
@@ -195,7 +200,7 @@ def _map_columns(
         seen[name] = pos
         columns[pos] = name
     for pos in list(unknown):
-        name = _close_match(unknown[pos], lookup, set(seen))
+        name = _close_match(unknown[pos], lookup, set(seen), expand)
         if name is not None:
             guessed[pos] = unknown.pop(pos)
             seen[name] = pos
