@@ -49,6 +49,9 @@ else:
     counts = province["status"].value_counts()
     say("indicators_text", year=year, met=int(counts.get("met", 0)), on_track=int(counts.get("on_track", 0)),
         behind=int(counts.get("behind", 0)))
+    reporting, register = indicators.schools_counted(data, year)
+    i18n.say("indicator_gaps", lang)("schools", year=year, n=i18n.number(reporting, lang, 0),
+                                     total=i18n.number(register, lang, 0))
     say("placeholder")
     for status in ("met", "on_track", "behind"):
         record.figure(f"indicators_{status}", int(counts.get(status, 0)))
@@ -59,6 +62,12 @@ else:
 if applicable:
     shown = province[["name", "value", "measure", "target", "target_year", "status", "change"]]
     record.table("province", shown, lang=lang, status="status")
+    # an indicator with no value would vanish from the table: name it, with its reason
+    gaps = indicators.not_computed(province, data, year, lang=lang)
+    if len(gaps):
+        i18n.say("indicator_gaps", lang)("missing_intro", year=year, n=len(gaps),
+                                         total=len(indicators.load_indicators()))
+        record.table("not_computed", gaps[["name", "reason"]], lang=lang)
 
 # %%
 if applicable:

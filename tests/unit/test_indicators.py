@@ -262,3 +262,35 @@ def test_hierarchy_change_across_2025(synthetic):
     assert consistent["change"].notna().all()
     as_of = out[(out["level"] == "unit") & (out["year"] == 2025)]
     assert as_of["change"].isna().all()
+
+
+def test_an_indicator_with_no_value_is_named_with_its_reason(synthetic):
+    """Nothing vanishes: a column no report filled, a year no school reported."""
+    data = synthetic.data.copy()
+    data["e_lessons"] = float("nan")  # the template had no such column
+    year = int(data["year"].max())
+    last = data["year"] == year
+    data.loc[last, "teachers_digital_material"] = float("nan")  # nobody reported it this year
+    values = indicators.compute(data, levels=("analysis_province",), lang="en")
+    gaps = indicators.not_computed(values, data, year, lang="en").set_index("indicator")
+    assert set(gaps.index) == {"e_lessons_per_teacher", "teachers_digital_material"}
+    assert "“E-lessons produced”" in gaps.loc["e_lessons_per_teacher", "reason"]
+    assert "config" not in gaps.loc["e_lessons_per_teacher", "reason"]  # a reader's sentence
+    assert f"for {year}: no school reported" in gaps.loc["teachers_digital_material", "reason"]
+    vi = indicators.not_computed(values, data, year, lang="vi").set_index("indicator")
+    assert "“Số bài giảng điện tử”" in vi.loc["e_lessons_per_teacher", "reason"]
+    assert indicators.not_computed(
+        indicators.compute(synthetic.data, levels=("analysis_province",)), synthetic.data, year
+    ).empty  # the full province lacks nothing
+
+
+def test_schools_counted_against_the_register(synthetic):
+    year = int(synthetic.data["year"].max())
+    reporting, register = indicators.schools_counted(synthetic, year)
+    assert register == synthetic.tables["schools"]["school_id"].nunique()
+    assert 0 < reporting <= register
+    frame = synthetic.data
+    gone = frame.loc[frame["year"] == year, "school_id"].unique()[:5]  # five stop reporting
+    fewer = frame[~frame["school_id"].isin(gone)]
+    shrunk = type(synthetic)(synthetic.spec, fewer, synthetic.excluded, synthetic.tables)
+    assert indicators.schools_counted(shrunk, year) == (reporting - 5, register)

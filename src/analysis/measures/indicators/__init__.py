@@ -27,10 +27,13 @@ The modules, each importing only from those above it in this list:
 * :mod:`.status` — change, target, gap, projection, status and rank of aggregated values
 * :mod:`.values` — :func:`components`, :func:`aggregate`, :func:`compute`,
   :data:`RESULT_COLUMNS`
+* :mod:`.gaps` — :func:`not_computed` (the indicators with no value, and why) and
+  :func:`schools_counted` (the "15 of 596 schools" a summary comes from)
 """
 
 from __future__ import annotations
 
+from analysis.measures.indicators.gaps import not_computed, schools_counted
 from analysis.measures.indicators.spec import (
     BETTER,
     DEFAULT_LEVELS,
@@ -68,5 +71,7 @@ __all__ = [
     "definitions",
     "headline",
     "load_indicators",
+    "not_computed",
     "referenced_columns",
+    "schools_counted",
 ]

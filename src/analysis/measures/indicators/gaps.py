@@ -1,0 +1,78 @@
+"""What a page says instead of a blank: the indicators with no value, and why.
+
+:func:`~analysis.measures.indicators.values.compute` has no row for an indicator no
+school-year can give (its numerator and denominator are both needed): left there, the
+indicator would vanish from a page without a word. :func:`not_computed` names each such
+indicator of a year with its reason, in the reader's language: a column no report
+holds a value for (the header to add), or no school reporting it that year.
+:func:`schools_counted` gives the "15 of 596 schools" a summary is computed from.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.core import i18n
+from analysis.data import schema
+from analysis.measures.indicators.spec import load_indicators, referenced_columns
+
+
+def _header(column: str, lang: str) -> str:
+    spec = schema.contract("panel").get(column)
+    if spec is None:
+        return column
+    return spec.header if lang == "vi" else spec.en
+
+
+def not_computed(values: pd.DataFrame, data, year: int, lang: str = "vi") -> pd.DataFrame:
+    """The indicators with no value in ``year`` at any level of ``values``, and why.
+
+    Parameters
+    ----------
+    values
+        What :func:`~analysis.measures.indicators.values.compute` returned.
+    data
+        The dataset (or its frame) the values were computed from.
+    year
+        The school year (end year) the page reports.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator``, ``name`` and ``reason`` (a sentence), in definition order; empty
+        when every indicator has a value.
+    """
+    frame = getattr(data, "data", data)
+    shown = set(values.loc[values["year"] == year, "indicator"])
+    in_year = frame[frame["year"] == year] if "year" in frame else frame
+    rows = []
+    for indicator in load_indicators():
+        if indicator.id in shown:
+            continue
+        columns = sorted(
+            referenced_columns(f"{indicator.numerator} {indicator.denominator}") & set(frame)
+        )
+        empty = [c for c in columns if frame[c].notna().sum() == 0]
+        if empty:
+            headers = ", ".join(f"“{_header(c, lang)}”" for c in empty)
+            reason = i18n.text("indicator_gaps", "no_column", lang, headers=headers)
+        elif columns and in_year[columns].notna().all(axis=1).sum() == 0:
+            reason = i18n.text("indicator_gaps", "no_school", lang, year=year)
+        else:
+            reason = i18n.text("indicator_gaps", "not_at_level", lang, year=year)
+        rows.append({"indicator": indicator.id, "name": indicator.name[lang], "reason": reason})
+    return pd.DataFrame(rows, columns=["indicator", "name", "reason"])
+
+
+def schools_counted(data, year: int) -> tuple[int, int]:
+    """(schools reporting in ``year``, schools in the register): "15 of 596 schools"."""
+    frame = getattr(data, "data", data)
+    reporting = frame.loc[frame["year"] == year, "school_id"].nunique()
+    tables = getattr(data, "tables", {}) or {}
+    register = tables.get("schools")
+    total = (
+        register["school_id"].nunique() if register is not None else frame["school_id"].nunique()
+    )
+    return int(reporting), int(max(total, reporting))
