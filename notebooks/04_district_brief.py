@@ -49,6 +49,10 @@ else:
     display(Markdown("## " + i18n.text("brief", "title", lang, unit=tables.escape_markdown(name), school_year=f"{year - 1}-{year}")))
     if spec.synthetic:
         display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
+    reporting, register = indicators.schools_counted(data, year, unit=str(unit), column=brief.LEVEL + "_id")
+    display(Markdown(tables.escape_markdown(i18n.text(
+        "indicator_gaps", "unit_schools", lang, year=year, unit=name,
+        n=i18n.number(reporting, lang, 0), total=i18n.number(register, lang, 0)))))
     table = brief.headline_table(values, unit=str(unit), year=year, lang=lang)
     codes = table.attrs["status_codes"]
     display(HTML(brief.status_summary(codes, lang=lang)))

@@ -294,3 +294,23 @@ def test_schools_counted_against_the_register(synthetic):
     fewer = frame[~frame["school_id"].isin(gone)]
     shrunk = type(synthetic)(synthetic.spec, fewer, synthetic.excluded, synthetic.tables)
     assert indicators.schools_counted(shrunk, year) == (reporting - 5, register)
+
+
+def test_schools_counted_for_one_district(synthetic):
+    year = int(synthetic.data["year"].max())
+    hierarchy = synthetic.tables["school_hierarchy"]
+    unit = str(hierarchy.loc[hierarchy["year"] == year, "analysis_district_id"].iloc[0])
+    reporting, register = indicators.schools_counted(synthetic, year, unit=unit)
+    mine = hierarchy[
+        (hierarchy["year"] == year) & (hierarchy["analysis_district_id"].astype(str) == unit)
+    ]
+    assert register == mine["school_id"].nunique()
+    frame = synthetic.data
+    assert (
+        reporting
+        == frame.loc[
+            (frame["year"] == year) & (frame["analysis_district_id"].astype(str) == unit),
+            "school_id",
+        ].nunique()
+    )
+    assert 0 < reporting <= register < indicators.schools_counted(synthetic, year)[1]

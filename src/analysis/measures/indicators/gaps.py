@@ -66,13 +66,37 @@ def not_computed(values: pd.DataFrame, data, year: int, lang: str = "vi") -> pd.
     return pd.DataFrame(rows, columns=["indicator", "name", "reason"])
 
 
-def schools_counted(data, year: int) -> tuple[int, int]:
-    """(schools reporting in ``year``, schools in the register): "15 of 596 schools"."""
+def schools_counted(
+    data, year: int, unit: str | None = None, column: str = "analysis_district_id"
+) -> tuple[int, int]:
+    """(schools reporting in ``year``, schools in the register): "15 of 596 schools".
+
+    Parameters
+    ----------
+    data
+        The dataset (its frame and, when read, its ``schools`` and ``school_hierarchy``).
+    year
+        The school year (end year).
+    unit, column
+        One unit (``column == unit``): its schools that year in the hierarchy; ``None``
+        counts the whole register.
+    """
     frame = getattr(data, "data", data)
-    reporting = frame.loc[frame["year"] == year, "school_id"].nunique()
     tables = getattr(data, "tables", {}) or {}
-    register = tables.get("schools")
-    total = (
-        register["school_id"].nunique() if register is not None else frame["school_id"].nunique()
-    )
+    rows = frame[frame["year"] == year]
+    if unit is not None:
+        rows = rows[rows[column].astype(str) == str(unit)]
+        hierarchy = tables.get("school_hierarchy")
+        if hierarchy is not None and column in hierarchy:
+            mine = hierarchy[
+                (hierarchy["year"] == year) & (hierarchy[column].astype(str) == str(unit))
+            ]
+            total = mine["school_id"].nunique()
+        else:
+            total = rows["school_id"].nunique()
+    else:
+        register = tables.get("schools")
+        source = register if register is not None else frame
+        total = source["school_id"].nunique()
+    reporting = rows["school_id"].nunique()
     return int(reporting), int(max(total, reporting))
