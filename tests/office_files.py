@@ -40,6 +40,22 @@ def typed_rows(panel: pd.DataFrame) -> list[list]:
     return rows
 
 
+def _cells(rows: list[list], scale: dict[str, float]):
+    """(row, column, value, column name) of every filled cell; a number below the header
+    comes scaled, with its panel column's name (``""`` past the panel's columns), and any
+    other cell with ``None``."""
+    names = list(SPECS)
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if r and isinstance(value, int | float) and not isinstance(value, bool):
+                name = names[c] if c < len(names) else ""
+                yield r, c, value * scale.get(name, 1), name
+            else:
+                yield r, c, value, None
+
+
 def write_book(path: Path, rows: list[list], formats: dict[str, str] | None = None,
                scale: dict[str, float] | None = None) -> Path:  # fmt: skip
     """An .xlsx of ``rows``; columns in ``formats`` get that number format, their values
@@ -50,16 +66,11 @@ def write_book(path: Path, rows: list[list], formats: dict[str, str] | None = No
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet("Sheet1")
     styles = {name: book.add_format({"num_format": f}) for name, f in formats.items()}
-    names = list(SPECS)
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            name = names[c] if c < len(names) else ""
-            if value is None or value == "":
-                continue
-            if r and isinstance(value, int | float):
-                sheet.write_number(r, c, value * scale.get(name, 1), styles.get(name))
-            else:
-                sheet.write(r, c, value)
+    for r, c, value, name in _cells(rows, scale):
+        if name is not None:
+            sheet.write_number(r, c, value, styles.get(name))
+        else:
+            sheet.write(r, c, value)
     book.close()
     return path
 
@@ -118,16 +129,8 @@ def write_xls(path: Path, rows: list[list], formats: dict[str, str] | None = Non
     sheet = book.add_sheet("Sheet1")
     styles = {name: xlwt.easyxf(num_format_str=f) for name, f in formats.items()}
     plain = xlwt.easyxf("")
-    names = list(SPECS)
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            name = names[c] if c < len(names) else ""
-            if value is None or value == "":
-                continue
-            if r and isinstance(value, int | float):
-                sheet.write(r, c, value * scale.get(name, 1), styles.get(name, plain))
-            else:
-                sheet.write(r, c, value)
+    for r, c, value, name in _cells(rows, scale):
+        sheet.write(r, c, value, styles.get(name, plain) if name is not None else plain)
     book.save(str(path))
     return path
 

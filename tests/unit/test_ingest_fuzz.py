@@ -329,14 +329,10 @@ def xlsx_bytes(rows: list[list[str]], folder: Path, typed: bool) -> bytes:
     book = xlsxwriter.Workbook(str(path))
     book.set_properties({"created": dt.datetime(2025, 1, 1)})  # no clock in the bytes
     sheet = book.add_worksheet("Sheet1")
-    for r, row in enumerate(rows):
+    for r, row in enumerate(_typed(rows, typed)):
         for c, cell in enumerate(row):
-            number = None
-            if typed:
-                with contextlib.suppress(ValueError):
-                    number = float(cell)
-            if number is not None and abs(number) < 1e300:  # Excel has no inf or nan
-                sheet.write_number(r, c, number)
+            if isinstance(cell, float):
+                sheet.write_number(r, c, cell)
             elif cell != "":
                 sheet.write_string(r, c, cell)
     book.close()

@@ -163,6 +163,7 @@ def coverage(result: IngestResult, dataset: str | None = None) -> pd.DataFrame:
     """
     found, filled = found_columns(result), _filled(result)
     unknown = _unknown_headers(result)
+    expand = schema.abbreviations()
     rows = []
     for need in needs(dataset):
         missing = [c for c in need.columns if c not in filled]
@@ -172,7 +173,7 @@ def coverage(result: IngestResult, dataset: str | None = None) -> pd.DataFrame:
         advice = []
         for column in missing:
             best = max(
-                ((_similarity(h, column, schema.abbreviations()), h, f) for f, h in unknown),
+                ((_similarity(h, column, expand), h, f) for f, h in unknown),
                 default=None,
             )
             if best and best[0] >= SUGGEST_AT:

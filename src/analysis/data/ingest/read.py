@@ -22,7 +22,12 @@ from analysis.core import legacy
 from analysis.data.ingest.errors import IngestError
 from analysis.data.ingest.read_csv import open_csv
 from analysis.data.ingest.read_ods import open_ods
-from analysis.data.ingest.read_xls import OLE_SIGNATURE, is_encrypted_package, open_xls
+from analysis.data.ingest.read_xls import (
+    OLE_SIGNATURE,
+    UNPROTECTED,
+    is_encrypted_package,
+    open_xls,
+)
 from analysis.data.ingest.read_xlsx import open_xlsx
 from analysis.data.ingest.sheet import Sheet, col_letter, display_path, sheet_suffix
 
@@ -129,11 +134,7 @@ def _workbook_opener(path: Path, shown: str) -> Any:
         return open_xlsx
     if head.startswith(OLE_SIGNATURE):
         if is_encrypted_package(path):
-            raise IngestError(
-                shown,
-                "the workbook is password-protected",
-                expected=["the workbook saved without a password (File → Info → Protect Workbook)"],
-            )
+            raise IngestError(shown, "the workbook is password-protected", expected=[UNPROTECTED])
         return open_xls
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")):

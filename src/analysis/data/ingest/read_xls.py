@@ -29,6 +29,7 @@ from xlrd.compdoc import CompDocError
 from analysis.data.ingest.errors import IngestError
 from analysis.data.ingest.sheet import HEAD_ROWS, Percent, Sheet, is_percent_format
 
+UNPROTECTED = "the workbook saved without a password (File → Info → Protect Workbook)"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a Compound File: .xls, or an encrypted .xlsx
 # what xlrd raises for a damaged file: its own errors and those of the structures it unpacks
 # (LookupError: a damaged CODEPAGE record names no codec; RecursionError: a damaged
@@ -72,7 +73,7 @@ def _open_book(path: Path, shown: str) -> Any:
         )
         raise IngestError(shown, what, expected=["an .xls workbook, or rename it to its own type"])
     if is_encrypted_package(path):
-        raise IngestError(shown, "the workbook is password-protected", expected=[_UNPROTECTED])
+        raise IngestError(shown, "the workbook is password-protected", expected=[UNPROTECTED])
     try:
         # xlrd's notes on a damaged file go to its log, not the user's terminal
         log = io.StringIO()
@@ -80,16 +81,13 @@ def _open_book(path: Path, shown: str) -> Any:
     except _BROKEN as exc:
         if "encrypted" in str(exc).lower():
             raise IngestError(
-                shown, "the workbook is password-protected", expected=[_UNPROTECTED]
+                shown, "the workbook is password-protected", expected=[UNPROTECTED]
             ) from exc
         raise IngestError(
             shown,
             f"cannot open the .xls workbook ({exc.__class__.__name__}: {exc})",
             expected=["a complete, unprotected .xls workbook (open it in Excel and save it again)"],
         ) from exc
-
-
-_UNPROTECTED = "the workbook saved without a password (File → Info → Protect Workbook)"
 
 
 def _shown_rows(book: Any, ws: Any, shown: str) -> list[list[Any]]:
