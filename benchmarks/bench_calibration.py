@@ -6,7 +6,8 @@ Run: .venv/bin/python benchmarks/bench_calibration.py [--replications 500]
 For each district × year shock size, draws ``--replications`` clean synthetic
 provinces (seeds 1000, 1001, …), fits the staggered design clustered by
 district (intervals from the restricted wild cluster bootstrap) and the OLS
-link model clustered by district, and prints the share of 95% intervals that
+link model clustered by district (CR2 with Bell–McCaffrey degrees of freedom),
+and prints the share of 95% intervals that
 cover the planted truth, with the band where 99% of coverages of an exact 95%
 interval would fall.
 

@@ -50,8 +50,8 @@ say("model", formula=result.formula, model=result.model, cov=result.cov)
 clusters = glance.get("n_clusters", glance["n_groups"]) if result.cov == "cluster" else None
 if clusters:
     cluster = glance["cluster"]
-    say("clusters_wild" if result.wild is not None else "clusters_crv1", cluster=spec.label(cluster, lang),
-        n=int(clusters))
+    method = result.few.method if result.few is not None else "crv1"
+    say(f"clusters_{method}", cluster=spec.label(cluster, lang), n=int(clusters))
 
 # %%
 labels = links.term_labels(result.table["term"], spec, lang)

@@ -2,7 +2,8 @@
 
 The suite's smaller version of ``benchmarks/bench_calibration.py``: 100 clean
 provinces at each district × year shock size, the staggered design and the link
-model both clustered by district with wild-bootstrap intervals. A coverage
+model both clustered by district (wild-bootstrap intervals for the evaluation,
+CR2 with Bell–McCaffrey degrees of freedom for the links). A coverage
 outside the band where 99% of an exact 95% interval's coverages fall fails the
 test; so does a cohort effect below it (those may be above: with two or three
 districts a wave's interval is honest but wide). A last check plants non-parallel

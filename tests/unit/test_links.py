@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis.data import synth
 from analysis.models import links
@@ -147,6 +148,52 @@ def test_statsmodels_dummies_agree_with_linearmodels(frame):
     ratio = (a["std_error"] / b["std_error"]).to_numpy()
     assert np.allclose(ratio, ratio[0], rtol=1e-6)
     assert ratio[0] == pytest.approx(1, abs=0.005)
+
+
+def test_few_clusters_take_cr2_with_bell_mccaffrey_df(frame):
+    """Nine districts: CR2 errors on t(df_BM) by default; the bootstrap and CRV1 on request."""
+    cr2 = links.estimate(frame, FORMULA, cluster="district")
+    assert "CR2" in cr2.glance()["inference"].iloc[0]
+    crv1 = links.estimate(frame, FORMULA, cluster="district", few_clusters="crv1")
+    wild = links.estimate(frame, FORMULA, cluster="district", few_clusters="wild")
+    assert "CRV1" in crv1.glance()["inference"].iloc[0]
+    assert "wild" in wild.glance()["inference"].iloc[0]
+    a, b = cr2.tidy().set_index("term"), crv1.tidy().set_index("term")
+    np.testing.assert_allclose(a["estimate"], b["estimate"])
+    terms = ["infra", "trained_share", "infra:trained_share"]
+    # CR2 errors differ from CRV1's, and the covariance other steps use is CR2's
+    assert not np.allclose(a.loc[terms, "std_error"], b.loc[terms, "std_error"], rtol=1e-3)
+    np.testing.assert_allclose(
+        np.sqrt(np.diag(cr2.vcov().loc[terms, terms])), a.loc[terms, "std_error"]
+    )
+    # each interval is estimate ± t(df_BM) × se with df_BM below G − 1 = 8
+    for term in terms:
+        c = np.eye(len(a))[list(a.index).index(term)]
+        df = cr2.few.cr2.df(c)
+        assert 1 < df < 8
+        half = (a.loc[term, "conf_high"] - a.loc[term, "conf_low"]) / 2
+        assert half == pytest.approx(stats.t.ppf(0.975, df) * a.loc[term, "std_error"])
+    me = links.marginal_effects(cr2, focal="infra", moderator="trained_share", at=[0.5])
+    c = np.zeros(len(a))
+    c[list(a.index).index("infra")], c[list(a.index).index("infra:trained_share")] = 1, 0.5
+    assert me["std_error"].iloc[0] == pytest.approx(float(np.sqrt(c @ cr2.vcov().to_numpy() @ c)))
+    with pytest.raises(links.LinkError, match="few_clusters"):
+        links.estimate(frame, FORMULA, cluster="district", few_clusters="cr3")
+
+
+@pytest.mark.slow
+def test_district_clustered_panel_cr2_equals_the_dummy_regression(frame):
+    """The panel's demeaned CR2 equals CR2 of OLS with school and year dummies (schools nest)."""
+    formula = "mean_test_score ~ infra * trained_share + ses"
+    panel = links.estimate(
+        frame, formula, model="panel", entity="school_id", time="year", cluster="district"
+    )
+    dummies = links.estimate(frame, formula + " + C(school_id) + C(year)", cluster="district")
+    assert "CR2" in panel.glance()["inference"].iloc[0]
+    a = panel.tidy().set_index("term")
+    b = dummies.tidy().set_index("term").loc[a.index]
+    for column in ("estimate", "std_error", "conf_low", "conf_high"):
+        np.testing.assert_allclose(a[column], b[column], rtol=1e-6)
 
 
 def test_marginal_effects_of_infrastructure_by_training(frame):

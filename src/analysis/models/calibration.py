@@ -11,7 +11,9 @@ the workbench's default inference covers it:
   restricted wild cluster bootstrap;
 - the three link coefficients (infrastructure, trained share, their
   interaction) of the OLS link model with district and year effects
-  (:data:`LINK_FORMULA`, as ``tests/unit/test_links.py``), clustered by district.
+  (:data:`LINK_FORMULA`, as ``tests/unit/test_links.py``), clustered by district,
+  intervals from CR2 with Bell–McCaffrey degrees of freedom (the link models'
+  default, :mod:`analysis.models.cr2`).
 
 :func:`coverage` runs many replications, in parallel processes when asked,
 and summarises each quantity's coverage with its binomial band. Used by

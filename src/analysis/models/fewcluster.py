@@ -44,6 +44,10 @@ bootstrap sample with statsmodels.
 statistic instead of CRV1 (the "WCR-V" of MacKinnon, Nielsen & Webb 2023). On
 the synthetic province it did not cover better (500 provinces: overall effect
 0.918–0.934 against 0.930–0.942 with CRV1), so CRV1 is the default.
+
+The link models (:mod:`analysis.models.links`) are a different design: there
+the bootstrap under-covered under shocks and CR2 with Bell–McCaffrey degrees of
+freedom held its level, so they use :mod:`analysis.models.cr2`.
 """
 
 from __future__ import annotations

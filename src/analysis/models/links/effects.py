@@ -15,7 +15,6 @@ import pandas as pd
 import patsy
 from scipy import stats
 
-from analysis.models import fewcluster
 from analysis.models.links.prepare import complete_rows, formula_columns
 from analysis.models.links.result import LinkError, LinkResult, critical
 
@@ -89,16 +88,19 @@ def marginal_effects(
     stat = est / se
     p = 2 * (stats.t.sf(np.abs(stat), result.df) if result.df else stats.norm.sf(np.abs(stat)))
     low, high = est - crit * se, est + crit * se
-    if result.wild is not None:  # few clusters: each effect's interval from the bootstrap
+    if result.few is not None:  # few clusters: each effect's interval from the fit's method
         terms = list(result.table["term"])
         rows = []
         for a in at:
-            c = np.zeros(result.wild.k)
+            c = np.zeros(result.few.design.k)
             c[terms.index(focal)], c[terms.index(inter)] = 1.0, a
-            rows.append(fewcluster.wild_interval(result.wild, c, level))
+            rows.append(result.few.row(c, level))
         p = np.array([r["p_value"] for r in rows])
         low = np.array([r["conf_low"] for r in rows])
         high = np.array([r["conf_high"] for r in rows])
+        if result.few.method == "cr2":
+            se = np.array([r["std_error"] for r in rows])
+            stat = est / se
     return pd.DataFrame(
         {
             "focal": focal,

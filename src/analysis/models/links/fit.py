@@ -66,7 +66,7 @@ def estimate(
     standardize: bool = False,
     interaction: bool = True,
     conf_level: float = 0.95,
-    few_clusters: str = "wild",
+    few_clusters: str = "cr2",
 ) -> LinkResult:
     """Fit one model; every estimator returns the same :class:`LinkResult` shape.
 
@@ -106,10 +106,12 @@ def estimate(
         Level of ``conf_low``/``conf_high``.
     few_clusters
         What a clustered OLS or panel fit with fewer than 30 clusters uses for
-        its p-values and intervals: ``"wild"`` (default; the restricted wild
-        cluster bootstrap with Webb weights, :mod:`analysis.models.fewcluster`)
-        or ``"crv1"`` (CRV1 with t(G − 1), which covers too rarely with so
-        few clusters). ``glance()['inference']`` names the method used.
+        its errors, p-values and intervals: ``"cr2"`` (default; CR2 errors on
+        t with Bell–McCaffrey degrees of freedom, :mod:`analysis.models.cr2`,
+        chosen by calibration), ``"wild"`` (the restricted wild cluster
+        bootstrap with Webb weights, :mod:`analysis.models.fewcluster`) or
+        ``"crv1"`` (CRV1 with t(G − 1), which covers too rarely with so few
+        clusters). ``glance()['inference']`` names the method used.
 
     Returns
     -------
@@ -129,8 +131,8 @@ def estimate(
     ... # doctest: +SKIP
     """
     _check_names(model, cov)
-    if few_clusters not in ("wild", "crv1"):
-        raise LinkError(f"few_clusters {few_clusters!r}; expected 'wild' or 'crv1'")
+    if few_clusters not in ("cr2", "wild", "crv1"):
+        raise LinkError(f"few_clusters {few_clusters!r}; expected 'cr2', 'wild' or 'crv1'")
     frame = getattr(data, "data", data)
     spec = spec or getattr(data, "spec", None)
     if formula is None:

@@ -3,10 +3,10 @@
 The covariance is chosen in one place, :func:`_covariance`: statsmodels fixes
 it when the model is fitted, so that function fits the model and returns the
 coefficients with their standard errors, p-values and reference degrees of
-freedom. With fewer than 30 clusters a ``cov="cluster"`` fit keeps CRV1's
-standard errors but takes its p-values and intervals from the restricted wild
-cluster bootstrap (:mod:`analysis.models.fewcluster`), unless
-``few_clusters="crv1"`` asks for the analytic t(G − 1) reference.
+freedom. With fewer than 30 clusters a ``cov="cluster"`` fit takes its
+standard errors, p-values and intervals from CR2 on t(Bell–McCaffrey degrees
+of freedom) (:mod:`analysis.models.cr2`); ``few_clusters="wild"`` asks for the
+restricted wild cluster bootstrap instead and ``"crv1"`` for CRV1 on t(G − 1).
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from scipy import stats
 
 from analysis.models.fewcluster import Design
 from analysis.models.links.result import (
+    FEW_METHODS,
     Inference,
     LinkResult,
     few_clusters,
+    few_inference,
     inference_method,
     tidy_table,
 )
@@ -33,7 +35,7 @@ def fit_ols(
     cluster: str | None,
     weights: str | None,
     conf_level: float,
-    few: str = "wild",
+    few: str = "cr2",
 ) -> LinkResult:
     """Fit OLS (WLS with ``weights``) on complete rows.
 
@@ -52,8 +54,9 @@ def fit_ols(
     conf_level
         Level of the intervals.
     few
-        With fewer than 30 clusters: ``"wild"`` (the wild cluster bootstrap's
-        p-values and intervals) or ``"crv1"`` (t(G − 1)).
+        With fewer than 30 clusters: ``"cr2"`` (CR2 on t(Bell–McCaffrey df)),
+        ``"wild"`` (the wild cluster bootstrap's p-values and intervals) or
+        ``"crv1"`` (t(G − 1)).
 
     Returns
     -------
@@ -70,8 +73,8 @@ def fit_ols(
     else:
         model = smf.ols(formula, data=rows)
     inference = _covariance(model, rows, cov, cluster)
-    if cov == "cluster" and few == "wild" and few_clusters(inference.n_clusters):
-        inference.wild = _design(model, rows[cluster])
+    if cov == "cluster" and few in FEW_METHODS and few_clusters(inference.n_clusters):
+        few_inference(few, _design(model, rows[cluster]), inference)
     table = tidy_table(inference, conf_level)
     glance = _glance(inference.fit, cov, inference.n_clusters)
     glance["inference"] = inference_method(cov, inference)
@@ -88,7 +91,7 @@ def fit_ols(
         inference.vcov,
         conf_level,
         inference.df,
-        inference.wild,
+        inference.few,
     )
 
 

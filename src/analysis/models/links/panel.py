@@ -21,9 +21,11 @@ from scipy import stats
 
 from analysis.models.fewcluster import Design
 from analysis.models.links.result import (
+    FEW_METHODS,
     Inference,
     LinkResult,
     few_clusters,
+    few_inference,
     inference_method,
     tidy_table,
 )
@@ -39,7 +41,7 @@ def fit_panel(
     cluster: str | None,
     weights: str | None,
     conf_level: float,
-    few: str = "wild",
+    few: str = "cr2",
 ) -> LinkResult:
     """Fit a fixed-effects panel on complete rows (absorbed regressors dropped).
 
@@ -62,7 +64,7 @@ def fit_panel(
     conf_level
         Level of the intervals.
     few
-        With fewer than 30 clusters: ``"wild"`` or ``"crv1"`` (as for OLS).
+        With fewer than 30 clusters: ``"cr2"``, ``"wild"`` or ``"crv1"`` (as for OLS).
 
     Returns
     -------
@@ -88,10 +90,9 @@ def fit_panel(
         or cluster == entity
         or bool((rows.groupby(entity)[cluster].nunique() == 1).all())
     )
-    if cov == "cluster" and few == "wild" and few_clusters(inference.n_clusters) and nested:
-        inference.wild = _within_design(
-            model, inference.fit, indexed, cluster, time_effects, weights
-        )
+    if cov == "cluster" and few in FEW_METHODS and few_clusters(inference.n_clusters) and nested:
+        design = _within_design(model, inference.fit, indexed, cluster, time_effects, weights)
+        few_inference(few, design, inference)
     table = tidy_table(inference, conf_level)
     glance = _glance(inference.fit, cov, time_effects)
     glance["inference"] = inference_method(cov, inference)
@@ -109,7 +110,7 @@ def fit_panel(
         inference.vcov,
         conf_level,
         inference.df,
-        inference.wild,
+        inference.few,
     )
 
 

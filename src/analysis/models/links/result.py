@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.models import fewcluster
+from analysis.models.cr2 import CR2
 from analysis.models.fewcluster import Design
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
@@ -24,6 +25,44 @@ COVS = ("nonrobust", "HC1", "cluster")
 
 class LinkError(ValueError):
     """A model cannot be specified or fitted as asked."""
+
+
+class Wild:
+    """Few-cluster inference by the restricted wild cluster bootstrap (Webb weights).
+
+    Kept for comparison (``few_clusters="wild"``); on the link models it covered
+    less than CR2 under district × year shocks (see :mod:`analysis.models.cr2`).
+    """
+
+    method = "wild"
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+
+    def row(self, c: np.ndarray, level: float = 0.95) -> dict:
+        """p-value and interval of ``c'β`` by test inversion."""
+        return fewcluster.wild_interval(self.design, c, level)
+
+
+class Bell:
+    """Few-cluster inference by CR2 errors on t(Bell–McCaffrey degrees of freedom)."""
+
+    method = "cr2"
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.cr2 = CR2(design)
+
+    def row(self, c: np.ndarray, level: float = 0.95) -> dict:
+        """CR2 standard error, p-value and interval of ``c'β`` on t(df_BM)."""
+        return self.cr2.row(c, level)
+
+    def vcov(self) -> np.ndarray:
+        """The CR2 covariance."""
+        return self.cr2.vcov
+
+
+FEW_METHODS = {"cr2": Bell, "wild": Wild}
 
 
 @dataclass
@@ -42,7 +81,7 @@ class Inference:
     vcov: pd.DataFrame
     df: float | None
     n_clusters: int | None = None
-    wild: Design | None = None  # set when intervals come from the wild cluster bootstrap
+    few: Wild | Bell | None = None  # set when intervals come from a few-cluster method
 
 
 @dataclass
@@ -61,7 +100,7 @@ class LinkResult:
     vcov_matrix: pd.DataFrame = field(repr=False)
     conf_level: float = 0.95
     df: float | None = None  # degrees of freedom for t intervals; None → normal
-    wild: Design | None = field(default=None, repr=False)  # few clusters: the bootstrap's fit
+    few: Wild | Bell | None = field(default=None, repr=False)  # few clusters: their method
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """The coefficient table, one row per term.
@@ -84,8 +123,8 @@ class LinkResult:
         """
         if conf_level is None or conf_level == self.conf_level:
             return self.table.copy()
-        if self.wild is not None:
-            return wild_table(self.wild, self.table, conf_level)
+        if self.few is not None:
+            return few_table(self.few, self.table, conf_level)
         crit = critical(conf_level, self.df)
         out = self.table.copy()
         out["conf_low"] = out["estimate"] - crit * out["std_error"]
@@ -145,30 +184,44 @@ def critical(conf_level: float, df: float | None) -> float:
     return float(stats.t.ppf(1 - alpha / 2, df) if df else stats.norm.ppf(1 - alpha / 2))
 
 
-def wild_table(design: Design, table: pd.DataFrame, conf_level: float) -> pd.DataFrame:
-    """``table`` with p-values and intervals from the wild cluster bootstrap.
+def few_table(few: Wild | Bell, table: pd.DataFrame, conf_level: float) -> pd.DataFrame:
+    """``table`` with p-values and intervals from a few-cluster method, one term at a time.
 
-    ``table`` holds term, estimate, std_error and statistic of the analytic
-    clustered fit (kept: the covariance other steps use); ``p_value``,
-    ``conf_low`` and ``conf_high`` are replaced by the restricted wild cluster
-    bootstrap's (:mod:`analysis.models.fewcluster`), one coefficient at a time.
-    The bootstrap does not depend on the small-sample factor of the standard
-    error, which differs between conventions.
+    With CR2 the standard error and statistic are CR2's too. The wild bootstrap
+    keeps the analytic CRV1 standard error and statistic of ``table`` (the
+    bootstrap does not depend on the small-sample factor of the standard
+    error, which differs between conventions) and replaces ``p_value``,
+    ``conf_low`` and ``conf_high`` (:mod:`analysis.models.fewcluster`).
     """
     out = table.copy()
+    keys = ["p_value", "conf_low", "conf_high"]
+    if few.method == "cr2":
+        keys += ["std_error", "statistic"]
     for j in range(len(out)):
-        c = np.zeros(design.k)
+        c = np.zeros(few.design.k)
         c[j] = 1.0
-        row = fewcluster.wild_interval(design, c, conf_level)
-        for key in ("p_value", "conf_low", "conf_high"):
+        row = few.row(c, conf_level)
+        for key in keys:
             out.loc[out.index[j], key] = row[key]
     return out[TIDY_COLUMNS]
 
 
+def few_inference(method: str, design: Design, inference: Inference) -> None:
+    """Set ``inference`` to use the few-cluster ``method`` ("cr2" or "wild") on ``design``."""
+    inference.few = FEW_METHODS[method](design)
+    if method == "cr2":  # the table's errors and the covariance other steps use are CR2's
+        k = len(inference.params)
+        index = inference.vcov.index
+        inference.vcov = pd.DataFrame(inference.few.vcov()[:k, :k], index=index, columns=index)
+
+
 def inference_method(cov: str, inference: Inference) -> str:
     """How the p-values and intervals were computed, in the words ``glance()`` reports."""
-    if inference.wild is not None:
-        return f"wild cluster bootstrap (restricted, Webb weights), {inference.n_clusters} clusters"
+    n = inference.n_clusters
+    if inference.few is not None and inference.few.method == "cr2":
+        return f"cluster-robust CR2, t(Bell-McCaffrey df), {n} clusters"
+    if inference.few is not None:
+        return f"wild cluster bootstrap (restricted, Webb weights), {n} clusters"
     if cov == "cluster":
         return f"cluster-robust (CRV1), t({inference.n_clusters} - 1)"
     return {"HC1": "heteroskedasticity-robust (HC1)", "nonrobust": "classical"}.get(cov, cov)
@@ -207,6 +260,6 @@ def tidy_table(inference: Inference, conf_level: float) -> pd.DataFrame:
     )
     table["conf_low"] = table["estimate"] - crit * table["std_error"]
     table["conf_high"] = table["estimate"] + crit * table["std_error"]
-    if inference.wild is not None:
-        return wild_table(inference.wild, table, conf_level)
+    if inference.few is not None:
+        return few_table(inference.few, table, conf_level)
     return table[TIDY_COLUMNS]

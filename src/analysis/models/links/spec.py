@@ -68,7 +68,7 @@ def from_spec(
     if model in ("ols", "panel") and "cov" not in kwargs:
         # cluster at the level the spec names (districts: where shocks and programmes land,
         # and which nest a school's repeated years); without groups, a panel clusters on its
-        # unit. With few clusters, estimate() takes intervals from the wild bootstrap.
+        # unit. With few clusters, estimate() takes intervals from CR2 on t(df_BM).
         cluster = group or first_group or (spec.unit if spec.time else None)
         if cluster:
             kwargs.setdefault("cluster", cluster)
