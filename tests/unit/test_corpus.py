@@ -193,7 +193,32 @@ def _drop(name: str):
 case(
     id="header_missing_required",
     build=lambda tmp: write_csv(tmp / "thieu_cot.csv", _drop("teachers")),
-    error=["thieu_cot.csv", "required column missing", "Số giáo viên (teachers)", "header row 1"],
+    error=[
+        "thieu_cot.csv",
+        "required column missing",
+        "Số giáo viên (teachers)",
+        "header row 1",
+        "hint: no header of the sheet looks like Số giáo viên (teachers)",
+    ],
+)
+case(
+    id="header_required_under_an_office_name",
+    build=lambda tmp: write_csv(
+        tmp / "ten_rieng.csv", _renamed({"teachers": "Cán bộ GV toàn trường"})
+    ),
+    error=[
+        "ten_rieng.csv",
+        "required column missing",
+        "Số giáo viên (teachers)",
+        "hint: the header 'Cán bộ GV toàn trường' (column E) looks most like "
+        "Số giáo viên (teachers): if it is, add it to the synonyms of teachers",
+    ],
+)
+case(
+    id="header_required_by_abbreviated_synonym",
+    build=lambda tmp: write_csv(tmp / "viet_tat.csv", _renamed({"enrolment": "Tổng số HS"})),
+    accepted=4,
+    check=_enrolment_is(TRUE_ENROLMENT),
 )
 case(
     id="header_duplicated",

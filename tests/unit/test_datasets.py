@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from analysis.core.config import ConfigError
-from analysis.data import datasets, schema
+from analysis.data import datasets, ingest, schema, synth
 
 REAL = ["star", "maschools", "school93_98", "hsb"]
 
@@ -96,3 +98,26 @@ def test_spec_naming_a_missing_column_fails_clearly(tmp_path):
     )
     with pytest.raises(datasets.DatasetError, match="score"):
         datasets.load(spec)
+
+
+def test_real_files_in_the_checkout_are_not_called_synthetic(tmp_path):
+    """The banner follows the files ingest read (the generator's truth.json beside them),
+    not the spec: a province's own reports ingested into data/processed are real."""
+    raw = tmp_path / "raw"
+    synth.write(synth.generate(seed=5, profile="clean", scale=0.1), raw)
+    assert ingest.ingest(raw, out_dir=tmp_path / "sim").synthetic
+    simulated = datasets.load("thai_nguyen_synthetic", processed=tmp_path / "sim")
+    assert simulated.spec.synthetic and "mô phỏng" in simulated.spec.title["vi"]
+    (raw / "truth.json").unlink()  # the same workbooks, as an office would send them
+    assert not ingest.ingest(raw, out_dir=tmp_path / "real").synthetic
+    real = datasets.load("thai_nguyen_synthetic", processed=tmp_path / "real")
+    assert not real.spec.synthetic
+    assert real.spec.title == {"vi": "Tỉnh Thái Nguyên", "en": "Thái Nguyên province"}
+    # the other way round: a province's own spec over the generator's files says simulated
+    own = replace(datasets.read_spec("thai_nguyen_synthetic"), synthetic=False, real_title=None)
+    assert datasets.load(own, processed=tmp_path / "sim").spec.synthetic
+    # a spec without real_title loses its last parenthesis ("(dữ liệu mô phỏng)")
+    plain = replace(datasets.read_spec("thai_nguyen_synthetic"), real_title=None)
+    assert datasets.load(plain, processed=tmp_path / "real").spec.title["en"] == (
+        "Thái Nguyên province"
+    )

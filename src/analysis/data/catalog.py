@@ -26,6 +26,9 @@ from analysis.core import files, paths
 DUCKDB_FILE = "workbench.duckdb"
 INGEST_MANIFEST = "ingest_manifest.json"
 PUPIL_MANIFEST = "pupil_manifest.json"
+# the generator writes the planted truth beside its raw files: a folder of raw files that
+# holds it is synthetic, whatever a dataset spec says (ingest records which it read)
+TRUTH_FILE = "truth.json"
 PUPIL_OUTCOMES = "pupil_outcomes.parquet"
 PUPIL_OUTCOMES_SUBJECT = "pupil_outcomes_subject.parquet"
 PUPIL_REJECTS = "pupil_rejects.parquet"

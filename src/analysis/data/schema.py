@@ -7,6 +7,7 @@ pandera schema; :func:`rules` returns the cross-field validation rules.
 
 from __future__ import annotations
 
+import difflib
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,6 +238,22 @@ def match_key(text: object, expand: dict[str, str]) -> str:
     if not expand:
         return key
     return " ".join(expand.get(word, word) for word in key.split())
+
+
+def similarity(header: object, spec: ColumnSpec, expand: dict[str, str]) -> float:
+    """How much a header looks like a column (0–1): the best, over the column's name,
+    header, English name and synonyms, of the character ratio and the share of words
+    in common, after :func:`match_key`. Used to suggest a column for a header that
+    matched none ("Cán bộ GV" for ``teachers``)."""
+    key = match_key(header, expand)
+    best = 0.0
+    for name in (spec.name, spec.header, spec.en, *spec.synonyms):
+        other = match_key(name, expand)
+        ratio = difflib.SequenceMatcher(None, key, other).ratio()
+        words, theirs = set(key.split()), set(other.split())
+        overlap = len(words & theirs) / max(len(words | theirs), 1)
+        best = max(best, ratio, overlap)
+    return best
 
 
 def yes_no() -> YesNo:

@@ -12,7 +12,6 @@ suggestion, instead of only "kept in extra_values".
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,17 +87,8 @@ def _filled(result: IngestResult) -> set[str]:
 
 
 def _similarity(header: str, column: str, expand: dict[str, str]) -> float:
-    key = schema.match_key(header, expand)
     spec = _spec(column)
-    names = (column, spec.header, spec.en, *spec.synonyms) if spec else (column,)
-    best = 0.0
-    for name in names:
-        other = schema.match_key(name, expand)
-        ratio = difflib.SequenceMatcher(None, key, other).ratio()
-        words, theirs = set(key.split()), set(other.split())
-        overlap = len(words & theirs) / max(len(words | theirs), 1)
-        best = max(best, ratio, overlap)
-    return best
+    return schema.similarity(header, spec, expand) if spec else 0.0
 
 
 def _spec(column: str) -> schema.ColumnSpec | None:

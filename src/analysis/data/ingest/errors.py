@@ -21,12 +21,14 @@ class IngestError(Exception):
         column: str | None = None,
         expected: Iterable[str] | None = None,
         found: Iterable[str] | None = None,
+        hint: str | None = None,
     ):
         self.file = str(file)
         self.problem = problem
         self.column = column
         self.expected = list(expected or [])
         self.found = list(found or [])
+        self.hint = hint  # what to do about it, when something can be suggested
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -37,4 +39,6 @@ class IngestError(Exception):
             lines.append("  expected: " + "; ".join(self.expected))
         if self.found:
             lines.append("  found: " + "; ".join(self.found))
+        if self.hint:
+            lines.append("  hint: " + self.hint)
         return "\n".join(lines)

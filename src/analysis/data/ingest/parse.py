@@ -26,7 +26,7 @@ from analysis.data.ingest.cells import (
 from analysis.data.ingest.decimals import DecimalMarks
 from analysis.data.ingest.detect import Detected
 from analysis.data.ingest.errors import IngestError
-from analysis.data.ingest.sheet import Sheet, sheet_suffix
+from analysis.data.ingest.sheet import Sheet, col_letter, sheet_suffix
 
 CHUNK_ROWS = 5000
 EXTRA_COLUMNS = {
@@ -148,7 +148,30 @@ def _require_columns(
             column=", ".join(f"{s.header} ({s.name})" for s in missing),
             expected=[f"{s.header} ({s.name})" for s in contract.values() if not s.nullable],
             found=list(found.headers.values()),
+            hint=_closest_headers(found, missing),
         )
+
+
+SUGGEST_AT = 0.4  # the least similarity (0–1) of an unmatched header named for a missing column
+
+
+def _closest_headers(found: Detected, missing: list[schema.ColumnSpec]) -> str:
+    """For each missing column, the unmatched header of the sheet it most looks like."""
+    expand = schema.abbreviations()
+    unknown = [(position, text) for position, text in found.unknown.items() if text.strip()]
+    advice = []
+    for spec in missing:
+        scored = [(schema.similarity(text, spec, expand), p, text) for p, text in unknown]
+        best = max(scored, default=None)
+        if best is None or best[0] < SUGGEST_AT:
+            advice.append(f"no header of the sheet looks like {spec.header} ({spec.name})")
+            continue
+        advice.append(
+            f"the header {best[2]!r} (column {col_letter(best[1])}) looks most like "
+            f"{spec.header} ({spec.name}): if it is, add it to the synonyms of "
+            f"{spec.name} in config/columns.yml (your workspace's, see workbench init)"
+        )
+    return "; ".join(advice)
 
 
 def _parse_rows(

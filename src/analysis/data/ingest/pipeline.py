@@ -27,7 +27,7 @@ import pandas as pd
 
 from analysis.core import paths, provenance
 from analysis.core.text import is_na
-from analysis.data import hierarchy, schema
+from analysis.data import catalog, hierarchy, schema
 from analysis.data.ingest.detect import TABLE_ORDER, Detected, detect
 from analysis.data.ingest.errors import IngestError
 from analysis.data.ingest.parse import ParsedSheet, extra_frame, parse_sheet
@@ -93,6 +93,7 @@ def ingest(
     tables, problems = _finish_tables(read)
     read.warnings += _add_hierarchy(tables)
     result = _result(read, tables, problems)
+    result.synthetic = all((f.parent / catalog.TRUTH_FILE).is_file() for f in files)
     if write:
         result.out_dir = write_outputs(result, Path(out_dir) if out_dir else paths.processed_dir())
     return result

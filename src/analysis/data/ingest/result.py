@@ -23,6 +23,7 @@ class IngestResult:
     blank_rows: int
     warnings: list[str] = field(default_factory=list)
     out_dir: Path | None = None
+    synthetic: bool = False  # every file read came from the generator (its truth.json beside)
 
     def accepted_rows(self, table: str) -> int:
         """Rows of ``table`` in the processed table."""

@@ -53,6 +53,7 @@ def write_outputs(result: IngestResult, out_dir: Path) -> Path:
         "blank_rows": result.blank_rows,
         "tables": {name: len(frame) for name, frame in outputs.items()},
         "warnings": result.warnings,
+        "synthetic": result.synthetic,
     }
     catalog.write_manifest("ingest", manifest, out_dir)
     return out_dir

@@ -17,7 +17,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from analysis.data import schema
+from analysis.data import catalog, schema
 from analysis.data.synth.constants import (
     AREA_VI,
     FIXED_TIMESTAMP,
@@ -29,7 +29,7 @@ from analysis.data.synth.province import Province
 from analysis.data.synth.realism import UNKNOWN_COLUMN, header_variant
 
 REGISTER_FILENAME = "danh_muc_truong.xlsx"
-TRUTH_FILENAME = "truth.json"
+TRUTH_FILENAME = catalog.TRUTH_FILE
 DEPARTMENT = "SỞ GIÁO DỤC VÀ ĐÀO TẠO TỈNH THÁI NGUYÊN"
 REGISTER_SHEETS = {  # sheet name -> (contract table, Province attribute)
     "Danh sách trường": ("schools", "schools"),
