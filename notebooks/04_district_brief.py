@@ -69,19 +69,33 @@ if applicable:
 if applicable:
     display(Markdown("### " + i18n.label("brief", "headline", lang)))
     record.table("headline", table.drop(columns="indicator"), lang=lang, status="status", digits=1)
+    # a headline indicator the district has no value for is named with its reason, not a blank row
+    gaps = indicators.unit_not_computed(values, data, table.attrs["missing"], unit=str(unit), year=year,
+                                        level=brief.LEVEL, lang=lang)
+    if len(gaps):
+        display(Markdown(tables.escape_markdown(i18n.text(
+            "indicator_gaps", "unit_missing_intro", lang, n=len(gaps), total=len(indicators.headline()),
+            unit=name, year=year))))
+        record.table("headline_missing", gaps[["name", "reason"]], lang=lang)
     for status in ("met", "on_track", "behind"):
         record.figure(f"headline_{status}", sum(c == status for c in codes))
 
 # %%
 if applicable:
     display(Markdown("### " + i18n.label("brief", "trend_heading", lang)))
-    display(Markdown(tables.escape_markdown(brief.trend_sentence(values, unit=str(unit), indicator=focus, year=year, lang=lang))))
     province_id = values[values["level"] == brief.PROVINCE]["unit_id"].iloc[0]
     shown = [(brief.LEVEL, str(unit)), (brief.PROVINCE, province_id)]
-    plots.trend(values, indicator=focus, units=shown, lang=lang)
-    record.data("trend", brief.rows(values, indicator=focus, units=shown))
-    plots.district_comparison(values, indicator=focus, year=year, highlight=str(unit), lang=lang)
-    record.data("district_comparison", brief.rows(values, indicator=focus, level=brief.LEVEL, year=year))
+    if brief.rows(values, indicator=focus, units=shown[:1])["value"].notna().any():
+        display(Markdown(tables.escape_markdown(brief.trend_sentence(values, unit=str(unit), indicator=focus, year=year, lang=lang))))
+        plots.trend(values, indicator=focus, units=shown, lang=lang)
+        record.data("trend", brief.rows(values, indicator=focus, units=shown))
+    else:  # no chart of nothing: say why
+        why = indicators.unit_not_computed(values, data, [focus], unit=str(unit), year=year, level=brief.LEVEL, lang=lang)
+        reason = why["reason"].iloc[0] if len(why) else i18n.text("brief", "trend_missing", lang)
+        display(Markdown(tables.escape_markdown(i18n.text("indicator_gaps", "trend_missing", lang, reason=reason))))
+    if brief.rows(values, indicator=focus, level=brief.LEVEL, year=year)["value"].notna().any():
+        plots.district_comparison(values, indicator=focus, year=year, highlight=str(unit), lang=lang)
+        record.data("district_comparison", brief.rows(values, indicator=focus, level=brief.LEVEL, year=year))
     rank = mine[(mine["indicator"] == focus) & (mine["year"] == year)]["rank"]
     record.figure("rank_teachers_trained", int(rank.iloc[0]) if len(rank) and rank.notna().all() else None)
 

@@ -82,3 +82,42 @@ def test_links_notebook_mixed_and_panel(realistic_ingested, tmp_path):
             execution_timeout=600,
         )
         assert "Marginal effect of infrastructure" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_pages_say_what_the_reports_lack(realistic_ingested, tmp_path):
+    """A province whose template lacks the cumulative-training column: the brief names the
+    headline indicator with its reason and draws no empty trend; the links model leaves the
+    column out and says so, instead of a failed run."""
+    import shutil
+
+    import pandas as pd
+    import papermill as pm
+
+    processed = tmp_path / "processed"
+    shutil.copytree(realistic_ingested[2], processed)
+    panel = pd.read_parquet(processed / "panel.parquet")
+    panel["teachers_trained_cds"] = pd.array([pd.NA] * len(panel), dtype="Int64")
+    panel.to_parquet(processed / "panel.parquet", index=False)
+    texts = {}
+    for notebook, parameters in (
+        ("04_district_brief", {"unit": "164", "year": 2025}),
+        ("03_links", {}),
+    ):
+        out = tmp_path / f"{notebook}.ipynb"
+        pm.execute_notebook(
+            str(ROOT / "notebooks" / f"{notebook}.ipynb"),
+            str(out),
+            parameters={**parameters, "lang": "en", "processed": str(processed)},
+            kernel_name=analysis.KERNEL_NAME,
+            cwd=str(ROOT),
+            progress_bar=False,
+            execution_timeout=600,
+        )
+        texts[notebook] = out.read_text(encoding="utf-8")
+        assert "Traceback" not in texts[notebook]
+    brief = texts["04_district_brief"]
+    assert "1 of 10 headline indicators have no value for" in brief
+    assert "no report has values in the column" in brief
+    assert "No trend chart for this indicator" in brief
+    assert "Left out of the model because the reports hold no values for it" in texts["03_links"]

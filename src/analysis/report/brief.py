@@ -93,7 +93,11 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
     status, the change on the previous year and the rank among the districts.
 
     Numbers stay numbers (``record.table`` writes them for the reader and applies the
-    privacy rules); ``attrs["status_codes"]`` holds the status of each row.
+    privacy rules); ``attrs["status_codes"]`` holds the status of each row and
+    ``attrs["missing"]`` the headline indicators the district has no row for (never a
+    row of blanks: the page names them with their reason,
+    :func:`analysis.indicators.unit_not_computed`). A value hidden by the privacy
+    rules keeps its row.
 
     Parameters
     ----------
@@ -109,8 +113,8 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
     Returns
     -------
     pandas.DataFrame
-        One row per headline indicator (:func:`analysis.indicators.headline`
-        order; blank where the district has no value): ``indicator``, ``name``,
+        One row per headline indicator the district has a row for
+        (:func:`analysis.indicators.headline` order): ``indicator``, ``name``,
         ``value``, ``measure``, ``province_value``, ``target``, ``target_year``,
         ``status``, ``change`` and the rank, its header saying among how many
         districts (``"Rank among 9 districts"``).
@@ -129,13 +133,15 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
         "indicator"
     )
     n_units = values[(values["level"] == LEVEL) & (values["year"] == year)]["unit_id"].nunique()
-    mine = mine.set_index("indicator").reindex(ids).reset_index()
+    present = [i for i in ids if i in set(mine["indicator"])]
+    mine = mine.set_index("indicator").reindex(present).reset_index()
     out = mine[["indicator", "name", "value", "measure"]].copy()
     out["province_value"] = [province["value"].get(i) for i in mine["indicator"]]
     for column in ("target", "target_year", "status", "change"):
         out[column] = mine[column]
     out[i18n.text("brief", "rank", lang, n=n_units)] = mine["rank"]
     out.attrs["status_codes"] = list(mine["status"])
+    out.attrs["missing"] = [i for i in ids if i not in present]
     return out
 
 

@@ -27,13 +27,14 @@ The modules, each importing only from those above it in this list:
 * :mod:`.status` — change, target, gap, projection, status and rank of aggregated values
 * :mod:`.values` — :func:`components`, :func:`aggregate`, :func:`compute`,
   :data:`RESULT_COLUMNS`
-* :mod:`.gaps` — :func:`not_computed` (the indicators with no value, and why) and
-  :func:`schools_counted` (the "15 of 596 schools" a summary comes from)
+* :mod:`.gaps` — :func:`not_computed` (the indicators with no value, and why),
+  :func:`unit_not_computed` (the same for one unit) and :func:`schools_counted`
+  (the "15 of 596 schools" a summary comes from)
 """
 
 from __future__ import annotations
 
-from analysis.measures.indicators.gaps import not_computed, schools_counted
+from analysis.measures.indicators.gaps import not_computed, schools_counted, unit_not_computed
 from analysis.measures.indicators.spec import (
     BETTER,
     DEFAULT_LEVELS,
@@ -74,4 +75,5 @@ __all__ = [
     "not_computed",
     "referenced_columns",
     "schools_counted",
+    "unit_not_computed",
 ]

@@ -66,6 +66,60 @@ def not_computed(values: pd.DataFrame, data, year: int, lang: str = "vi") -> pd.
     return pd.DataFrame(rows, columns=["indicator", "name", "reason"])
 
 
+def unit_not_computed(
+    values: pd.DataFrame,
+    data,
+    ids: list[str],
+    *,
+    unit: str,
+    year: int,
+    level: str | None = None,
+    lang: str = "vi",
+) -> pd.DataFrame:
+    """Of the indicators ``ids``, those one unit has no row for in ``year``, and why.
+
+    A unit lacks an indicator either because no school anywhere can give it (the reason
+    of :func:`not_computed`) or because none of the unit's schools reported both its
+    numerator and its denominator that year. A value hidden by the privacy rules is
+    not missing: its row is there, and it is not listed.
+
+    Parameters
+    ----------
+    values
+        What :func:`~analysis.measures.indicators.values.compute` returned, every level.
+    data
+        The dataset (or its frame) the values were computed from.
+    ids
+        The indicators the page shows (the headline ones).
+    unit
+        ``unit_id`` of the unit.
+    level
+        The unit's level in ``values`` (``analysis_district``); ``None``: any.
+    year, lang
+        The school year (end year); ``vi`` or ``en``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator``, ``name`` and ``reason``, in the order of ``ids``.
+    """
+    mine = values[(values["unit_id"].astype(str) == str(unit)) & (values["year"] == year)]
+    if level is not None:
+        mine = mine[mine["level"] == level]
+    lacking = [i for i in ids if i not in set(mine["indicator"])]
+    anywhere = not_computed(values, data, year, lang=lang).set_index("indicator")
+    names = {i.id: i.name[lang] for i in load_indicators()}
+    rows = []
+    for indicator in lacking:
+        if indicator in anywhere.index:
+            reason = anywhere.loc[indicator, "reason"]
+        else:
+            reason = i18n.text("indicator_gaps", "unit_no_school", lang, year=year)
+        rows.append({"indicator": indicator, "name": names.get(indicator, indicator),
+                     "reason": reason})  # fmt: skip
+    return pd.DataFrame(rows, columns=["indicator", "name", "reason"])
+
+
 def schools_counted(
     data, year: int, unit: str | None = None, column: str = "analysis_district_id"
 ) -> tuple[int, int]:

@@ -35,7 +35,7 @@ from __future__ import annotations
 from analysis.models.links.diagnostics import adjust_pvalues, influence, screen, vif
 from analysis.models.links.effects import MediationResult, marginal_effects, mediation
 from analysis.models.links.fit import estimate
-from analysis.models.links.prepare import formula_columns, role_formula
+from analysis.models.links.prepare import empty_roles, formula_columns, role_formula
 from analysis.models.links.result import COVS, MODELS, TIDY_COLUMNS, LinkError, LinkResult
 from analysis.models.links.spec import from_spec, interaction_pair, term_labels
 
@@ -47,6 +47,7 @@ __all__ = [
     "LinkResult",
     "MediationResult",
     "adjust_pvalues",
+    "empty_roles",
     "estimate",
     "formula_columns",
     "from_spec",

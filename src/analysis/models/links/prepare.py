@@ -60,8 +60,10 @@ def role_formula(
     """A formula from a dataset spec's column roles.
 
     ``outcome ~ treatment + infrastructure × training + controls + C(time)``:
-    the first infrastructure and the first training column, with their
-    interaction when both exist; text controls enter as categories.
+    the first infrastructure and the first training column that have values, with
+    their interaction when both exist; text controls enter as categories. A
+    predictor with no value in ``data`` (a column the province's template lacks) is
+    left out rather than emptying the model: :func:`empty_roles` names them.
 
     Parameters
     ----------
@@ -95,8 +97,9 @@ def role_formula(
     >>> role_formula(star.spec, star.data)  # doctest: +SKIP
     'score ~ small_class + regular_aide + teacher_experience + free_lunch + boy + african_american'
     """
-    roles = spec.roles
-    outcome = outcome or roles["outcomes"][0]
+    empty = set(empty_roles(spec, data))
+    roles = {role: [c for c in columns if c not in empty] for role, columns in spec.roles.items()}
+    outcome = outcome or spec.roles["outcomes"][0]
     terms: list[str] = list(roles.get("treatment", []))
     infra = roles.get("infrastructure", [])[:1]
     training = roles.get("training", [])[:1]
@@ -111,6 +114,20 @@ def role_formula(
     if not terms:
         raise LinkError(f"spec {spec.name}: no predictor roles to build a formula from")
     return f"{outcome} ~ " + " + ".join(terms)
+
+
+def empty_roles(spec, data: pd.DataFrame) -> list[str]:
+    """The predictor columns of ``spec``'s roles (treatment, infrastructure, training,
+    controls) that have no value in ``data``: what :func:`role_formula` leaves out.
+
+    Example
+    -------
+    >>> empty_roles(spec, frame)  # doctest: +SKIP
+    ['trained_share']
+    """
+    predictors = ("treatment", "infrastructure", "training", "controls")
+    columns = [c for role in predictors for c in spec.roles.get(role, [])]
+    return [c for c in dict.fromkeys(columns) if c in data and data[c].notna().sum() == 0]
 
 
 def _control_term(values: pd.Series, column: str) -> str:

@@ -80,7 +80,7 @@ def from_spec(
 
 
 def interaction_pair(result: LinkResult, spec) -> tuple[str, str] | None:
-    """The (infrastructure, training) pair when the model has their interaction.
+    """The (infrastructure, training) pair whose interaction the model has.
 
     Parameters
     ----------
@@ -92,14 +92,14 @@ def interaction_pair(result: LinkResult, spec) -> tuple[str, str] | None:
     Returns
     -------
     tuple of str, or None
-        ``(infrastructure, training)``, or ``None`` when the fit has no such term.
+        ``(infrastructure, training)`` of the fit's interaction term (the first
+        columns of those roles with values), or ``None`` when it has none.
     """
-    infra = spec.roles.get("infrastructure", [])[:1]
-    training = spec.roles.get("training", [])[:1]
-    if infra and training:
-        terms = set(result.table["term"])
-        if {f"{infra[0]}:{training[0]}", f"{training[0]}:{infra[0]}"} & terms:
-            return infra[0], training[0]
+    terms = set(result.table["term"])
+    for infra in spec.roles.get("infrastructure", []):  # the formula's pair: the first with values
+        for training in spec.roles.get("training", []):
+            if {f"{infra}:{training}", f"{training}:{infra}"} & terms:
+                return infra, training
     return None
 
 

@@ -1,0 +1,38 @@
+"""The district brief says what it lacks: no row of blanks, no chart of nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.data import datasets
+from analysis.measures import indicators
+from analysis.report import brief
+
+
+@pytest.fixture(scope="module")
+def synthetic(realistic_ingested):
+    return datasets.load("thai_nguyen_synthetic", processed=realistic_ingested[2])
+
+
+def test_a_headline_indicator_a_district_lacks_is_named_with_its_reason(synthetic):
+    frame = synthetic.data.copy()
+    year = int(frame["year"].max())
+    unit = sorted(frame["analysis_district_id"].dropna().astype(str))[0]
+    mine = (frame["analysis_district_id"].astype(str) == unit) & (frame["year"] == year)
+    frame.loc[mine, "pupils_digital_records"] = float("nan")  # the district's schools left it out
+    frame["teachers_trained_cds"] = float("nan")  # the province's template has no such column
+    values = brief.tables(frame, year=year, lang="en")["values"]
+    table = brief.headline_table(values, unit=unit, year=year, lang="en")
+    assert table[["name", "value", "status"]].notna().all().all()  # no row of blanks
+    assert set(table.attrs["missing"]) == {"pupils_digital_records", "teachers_trained_cds"}
+    assert len(table) + len(table.attrs["missing"]) == len(indicators.headline())
+    assert len(table.attrs["status_codes"]) == len(table)
+    gaps = indicators.unit_not_computed(
+        values, frame, table.attrs["missing"], unit=unit, year=year, level=brief.LEVEL, lang="en"
+    ).set_index("indicator")
+    assert "none of the unit's schools reported" in gaps.loc["pupils_digital_records", "reason"]
+    assert "no report has values in the column" in gaps.loc["teachers_trained_cds", "reason"]
+    assert gaps["name"].notna().all() and "teachers_trained_cds" not in set(gaps["name"])
+    # the full province lacks nothing
+    full = brief.tables(synthetic.data, year=year, lang="en")["values"]
+    assert brief.headline_table(full, unit=unit, year=year, lang="en").attrs["missing"] == []
