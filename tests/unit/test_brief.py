@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from analysis.core import memo
 from analysis.data import datasets
 from analysis.measures import indicators
 from analysis.report import brief
@@ -36,3 +37,33 @@ def test_a_headline_indicator_a_district_lacks_is_named_with_its_reason(syntheti
     # the full province lacks nothing
     full = brief.tables(synthetic.data, year=year, lang="en")["values"]
     assert brief.headline_table(full, unit=unit, year=year, lang="en").attrs["missing"] == []
+
+
+def test_the_shared_table_cache_follows_content_not_row_counts(synthetic, tmp_path, monkeypatch):
+    """One changed value, same rows: the briefs' shared tables are computed afresh."""
+    monkeypatch.setenv(memo.ENV, str(tmp_path))
+    year = int(synthetic.data["year"].max())
+    first = brief.tables(synthetic, year=year, lang="en")["values"]
+    brief.tables(synthetic, year=year, lang="en")
+    assert len(list(tmp_path.iterdir())) == 1  # the second call was a hit
+    frame = synthetic.data.copy()
+    unit = sorted(frame["analysis_district_id"].dropna().astype(str))[0]
+    mine = (frame["analysis_district_id"].astype(str) == unit) & (frame["year"] == year)
+    frame.loc[mine, "computers_teaching"] = frame.loc[mine, "computers_teaching"] * 2
+    changed = datasets.Dataset(
+        synthetic.spec, frame, synthetic.excluded, synthetic.tables, synthetic.folder
+    )
+    assert len(changed.data) == len(synthetic.data)
+    second = brief.tables(changed, year=year, lang="en")["values"]
+    assert len(list(tmp_path.iterdir())) == 2  # a miss, not the stale tables
+
+    def learners(values):
+        row = values[
+            (values["indicator"] == "learners_per_computer")
+            & (values["unit_id"] == unit)
+            & (values["level"] == brief.LEVEL)
+            & (values["year"] == year)
+        ]
+        return float(row["value"].iloc[0])
+
+    assert learners(second) == pytest.approx(learners(first) / 2, rel=0.01)

@@ -2,8 +2,10 @@
 
 The runner points ``$WORKBENCH_CACHE`` at ``reports/<plan>/.cache/shared``; nine
 district briefs then compute the province's indicator tables once, not nine
-times. Keys include the dataset's fingerprint and the code version, so a change
-in data or code computes afresh. Without the variable nothing is cached.
+times. Keys include the dataset's fingerprint (a hash of its content, not of its
+row counts: one changed value with the same number of rows is a new key) and the
+code version, so a change in data or code computes afresh. Without the variable
+nothing is cached.
 """
 
 from __future__ import annotations
@@ -22,8 +24,21 @@ from analysis.core.provenance import code_version
 ENV = "WORKBENCH_CACHE"
 
 
+def content_hash(frame: pd.DataFrame) -> str:
+    """A SHA-256 of a table's columns, dtypes and every value, in row order (index ignored)."""
+    digest = hashlib.sha256(
+        json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode()
+    )
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        digest.update(rows.tobytes())
+    except TypeError:  # unhashable cells (lists, dicts): their JSON text instead
+        digest.update(frame.to_json(orient="values", default_handler=str).encode())
+    return digest.hexdigest()
+
+
 def fingerprint(dataset) -> str:
-    """What a dataset's tables depend on: its spec and its ingest manifest (or source).
+    """What a dataset's tables depend on: its spec and the content of its tables.
 
     Parameters
     ----------
@@ -34,8 +49,9 @@ def fingerprint(dataset) -> str:
     -------
     str
         16 hex digits of a SHA-256 over the spec file's bytes, for processed
-        datasets the ingest manifest (when present) and each table's name and row
-        count, and the analysis table's row count.
+        datasets the ingest manifest (when present), and the content of each table
+        read and of the analysis table (:func:`content_hash`): a value changed in
+        place, or in memory in a notebook, changes it.
     """
 
     spec = dataset.spec
@@ -44,9 +60,9 @@ def fingerprint(dataset) -> str:
         manifest = Path(dataset.folder or paths.processed_dir()) / "ingest_manifest.json"
         if manifest.is_file():
             digest.update(manifest.read_bytes())
-        for name, table in sorted(dataset.tables.items()):
-            digest.update(f"{name}:{len(table)}".encode())
-    digest.update(str(len(dataset.data)).encode())
+    for name, table in sorted(dataset.tables.items()):
+        digest.update(f"{name}:{content_hash(table)}".encode())
+    digest.update(content_hash(dataset.data).encode())
     return digest.hexdigest()[:16]
 
 
