@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from analysis import runner
+from analysis.runner import render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,3 +150,108 @@ def test_a_run_is_marked_internal_in_the_plan(plan_dir):
     bad = _plan(plan_dir, [{"id": "a", "notebook": "ok.ipynb", "internal": "yes"}], "t3")
     with pytest.raises(runner.PlanError, match=r"runs\[0\] \(a\): 'internal' is true or false"):
         runner.load_plan(bad)
+
+
+def test_cache_follows_content_a_cell_edit_and_one_changed_value(
+    plan_dir, realistic_ingested, tmp_path
+):
+    """Exactly the affected runs execute again, and their figures change."""
+    import shutil
+
+    import pandas as pd
+
+    processed = tmp_path / "processed"
+    shutil.copytree(realistic_ingested[2], processed)
+    _notebook(
+        plan_dir / "data.ipynb",
+        'dataset = "thai_nguyen_synthetic"\nprocessed = None',
+        [
+            "from pathlib import Path\nfrom analysis import brief, datasets, record\n"
+            "data = datasets.load(dataset, processed=Path(processed))\n"
+            "values = brief.tables(data, year=2025, lang='en')['values']\n"
+            "row = values[(values['indicator'] == 'learners_per_computer')"
+            " & (values['level'] == brief.PROVINCE)]\n"
+            "record.figure('learners', round(float(row['value'].iloc[-1]), 6))"
+        ],
+    )
+    _notebook(
+        plan_dir / "other.ipynb",
+        "value = 1",
+        ["from analysis import record\nrecord.figure('v', value)"],
+    )
+    path = plan_dir / "c.yml"
+    runs = [
+        {"id": "d1", "notebook": "data.ipynb"},
+        {"id": "o", "notebook": "other.ipynb"},
+    ]
+    path.write_text(yaml.safe_dump({"name": "c", "dataset": "thai_nguyen_synthetic", "runs": runs}))
+    out = tmp_path / "out"
+
+    def run():
+        plan = runner.load_plan(path, processed=processed)
+        manifest = runner.run_plan(plan, out_dir=out, jobs=2, processed=processed, render=False)
+        figures = pd.read_parquet(out / "figures.parquet").set_index("run")["value"].to_dict()
+        return [r["status"] for r in manifest["runs"]], figures
+
+    statuses, before = run()
+    assert statuses == ["succeeded"] * 2
+    # one value changed in place, same rows: the data run runs again, and its shared tables
+    # (reports/<plan>/.cache/shared) are computed afresh, not read back stale
+    panel = pd.read_parquet(processed / "panel.parquet")
+    last = panel["year"] == panel["year"].max()
+    panel.loc[last, "computers_teaching"] = panel.loc[last, "computers_teaching"] * 2
+    panel.to_parquet(processed / "panel.parquet", index=False)
+    statuses, after = run()
+    # every run of the plan may read its dataset, so every run's key holds the input hashes
+    assert statuses == ["succeeded", "succeeded"]
+    assert float(after["d1"]) == pytest.approx(float(before["d1"]) / 2, rel=0.01)
+    assert after["o"] == before["o"]
+    # a cell edited in one notebook: that run only
+    _notebook(
+        plan_dir / "other.ipynb",
+        "value = 1",
+        ["from analysis import record\nrecord.figure('v', value + 1)"],
+    )
+    statuses, edited = run()
+    assert statuses == ["cached", "succeeded"]
+    assert float(edited["o"]) == float(before["o"]) + 1 and edited["d1"] == after["d1"]
+
+
+def test_parameters_within_reason_before_anything_runs(plan_dir):
+    """A megabyte of text is data, not a setting: refused, with its size, before any run."""
+    huge = _plan(
+        plan_dir, [{"id": "a", "notebook": "ok.ipynb", "parameters": {"label": "x" * 5000}}]
+    )
+    with pytest.raises(
+        runner.PlanError,
+        match=r"runs\[0\] \(a\): parameter label is a text of 5,000 characters "
+        r"\(the limit is 4,096\)",
+    ):
+        runner.load_plan(huge)
+    many = {"id": "g", "notebook": "ok.ipynb", "grid": {"value": list(range(4))}}
+    with open(plan_dir / "g.yml", "w") as f:
+        yaml.safe_dump(
+            {"name": "g", "dataset": "maschools", "limits": {"runs": 3}, "runs": [many]}, f
+        )
+    with pytest.raises(runner.PlanError, match="more than 3 runs"):
+        runner.load_plan(plan_dir / "g.yml")
+    raised = plan_dir / "r.yml"
+    raised.write_text(
+        yaml.safe_dump(
+            {
+                "name": "r",
+                "dataset": "maschools",
+                "limits": {"text": 6000},
+                "runs": [{"id": "a", "notebook": "ok.ipynb", "parameters": {"label": "x" * 5000}}],
+            }
+        )
+    )
+    assert runner.load_plan(raised).runs[0].parameters["label"] == "x" * 5000
+    bad = plan_dir / "b.yml"
+    bad.write_text(
+        yaml.safe_dump({"name": "b", "dataset": "maschools", "limits": {"text": "big"}, "runs": []})
+    )
+    with pytest.raises(runner.PlanError, match=r"limits\.text is a positive whole number"):
+        runner.load_plan(bad)
+    assert len(render._shortened("y" * 5000)) == 80
+    assert render._shortened("short") == "short"

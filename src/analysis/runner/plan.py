@@ -10,6 +10,11 @@ the default output folder ``reports/<name>``. Run ids become file names through
 :func:`safe_name`, and every output path is checked to resolve inside the output folder
 (:func:`inside`), so no plan value or parameter makes the runner write elsewhere.
 ``--out`` remains the operator's explicit choice.
+
+Sizes. A parameter is a setting, not data: a text longer than ``limits.text``
+characters, a list or mapping with more than ``limits.items`` elements, or a plan that
+expands to more than ``limits.runs`` runs is refused before anything runs (defaults
+in :data:`LIMITS`; a plan may raise them under its key ``limits``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from analysis.data import datasets
 from analysis.measures.indicators import LEVELS
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# the largest text (characters), list or mapping (elements) and plan (runs) accepted
+LIMITS = {"text": 4096, "items": 1000, "runs": 5000}
 
 
 class PlanError(ValueError):
@@ -95,6 +102,30 @@ def _type_ok(value: Any, default: Any) -> bool:
     if isinstance(default, str):
         return isinstance(value, str | int) and not isinstance(value, bool)
     return isinstance(value, type(default))
+
+
+def _too_big(value: Any, limits: dict[str, int]) -> str | None:
+    """Why a parameter value is beyond the limits (text length, elements), or None."""
+    if isinstance(value, str) and len(value) > limits["text"]:
+        return f"a text of {len(value):,} characters (the limit is {limits['text']:,})"
+    if isinstance(value, list | tuple | dict):
+        if len(value) > limits["items"]:
+            return f"{len(value):,} elements (the limit is {limits['items']:,})"
+        inner = value.values() if isinstance(value, dict) else value
+        keys = list(value) if isinstance(value, dict) else []
+        return next((why for v in [*keys, *inner] if (why := _too_big(v, limits))), None)
+    return None
+
+
+def check_sizes(run: Run, limits: dict[str, int] = LIMITS) -> None:
+    """A parameter beyond :data:`LIMITS` is an error naming the plan entry and the size."""
+    for name, value in run.parameters.items():
+        why = _too_big(value, limits)
+        if why:
+            raise PlanError(
+                f"{run.entry}: parameter {name} is {why}; a parameter is a setting, not "
+                "data (put data in a file under data/raw, or raise the plan's 'limits')"
+            )
 
 
 def validate_parameters(run: Run) -> None:
@@ -175,17 +206,35 @@ def load_plan(
         lang=lang or raw.get("lang", "vi"),
     )
     _check_lang_and_dataset(plan, lang_given=lang is not None, dataset_given=dataset is not None)
+    limits = _limits(raw, path)
     grid_data = _GridData(plan.dataset, processed)
     for i, entry in enumerate(raw["runs"]):
         plan.runs.extend(_entry_runs(plan, path, i, entry, processed, grid_data))
+        if len(plan.runs) > limits["runs"]:
+            raise PlanError(
+                f"{path}: the plan expands to more than {limits['runs']:,} runs (at runs[{i}]); "
+                "split it, or raise its 'limits: {runs: …}'"
+            )
     ids = [r.id for r in plan.runs]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise PlanError(f"{path}: duplicate run ids {duplicates}")
     check_file_names(plan.runs, where=str(path))
     for run in plan.runs:
+        check_sizes(run, limits)
         validate_parameters(run)
     return plan
+
+
+def _limits(raw: dict[str, Any], path: Path) -> dict[str, int]:
+    """:data:`LIMITS` with the plan's own ``limits`` over them (positive whole numbers)."""
+    given = raw.get("limits") or {}
+    if not isinstance(given, dict) or set(given) - set(LIMITS):
+        raise PlanError(f"{path}: 'limits' takes {', '.join(LIMITS)}, not {given!r}")
+    for key, value in given.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise PlanError(f"{path}: limits.{key} is a positive whole number, not {value!r}")
+    return {**LIMITS, **given}
 
 
 def _read_plan_file(path: Path) -> dict[str, Any]:

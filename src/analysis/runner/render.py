@@ -285,7 +285,7 @@ def index_html(
                 "figures": figs,
                 "district": _district(run, figs, names),
                 "params": ", ".join(
-                    f"{k}={v}" for k, v in run["parameters"].items() if k != "processed"
+                    f"{k}={_shortened(v)}" for k, v in run["parameters"].items() if k != "processed"
                 ),
             }
         )
@@ -314,3 +314,9 @@ def index_html(
 
 def load_manifest(out_dir: Path) -> dict[str, Any]:
     return json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _shortened(value, limit: int = 80) -> str:
+    """A parameter as the index shows it: at most ``limit`` characters, the cut marked."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
