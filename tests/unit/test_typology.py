@@ -56,3 +56,55 @@ def test_plots_draw(data):
         for lang in ("vi", "en"):
             plots.profile_heatmap(groups, lang=lang).figure.canvas.draw()
             plots.risk_plots(risk, lang=lang).canvas.draw()
+
+
+def _flip_next_year(data, district: str, year: int):
+    """The district's Decision 4725 self-assessment of ``year + 1`` changed: its outcomes for
+    ``year`` flip to level 1, while its ``year`` rows' own predictors stay as they were."""
+    frame = data.data.copy()
+    here = frame["analysis_district_id"].astype(str) == district
+    # schools in the district both years (one that moved districts at the reform would carry
+    # the change into another district's training rows, which is fair, not a leak)
+    stayed = set(frame.loc[here & (frame["year"] == year), "school_id"]) & set(
+        frame.loc[here & (frame["year"] == year + 1), "school_id"]
+    )
+    rows = here & (frame["year"] == year + 1) & frame["school_id"].isin(stayed)
+    frame.loc[rows, "m1_online_teaching_plan"] = False  # a mandatory condition unmet: level 1
+    return datasets.Dataset(data.spec, frame, data.excluded, data.tables, data.folder)
+
+
+def test_at_risk_predictions_are_out_of_fold_by_district(data, monkeypatch):
+    """A district's predictions cannot depend on its own outcomes; a plain k-fold's do.
+
+    Judged by an invariance, not by reading the splitter: changing one district's outcomes
+    (and nothing its predicted rows are computed from) leaves its predictions unchanged.
+    """
+    district = sorted(data.data["analysis_district_id"].dropna().astype(str))[0]
+    year = int(data.data["year"].max()) - 1
+
+    def theirs(result):
+        p = result.predictions
+        mine = (p["analysis_district_id"].astype(str) == district) & (p["year"] == year)
+        return p[mine].sort_values("school_id").reset_index(drop=True)
+
+    before, after = (
+        theirs(typology.at_risk(d)) for d in (data, _flip_next_year(data, district, year))
+    )
+    assert (after["outcome"] != before["outcome"]).sum() > 0  # the outcomes did change
+    assert after["risk"].to_numpy() == pytest.approx(before["risk"].to_numpy(), abs=1e-12)
+
+    # the same check on folds that ignore districts: it fails, so it can fail
+    import sklearn.model_selection as selection
+
+    class Plain(selection.KFold):
+        def __init__(self, n_splits):
+            super().__init__(n_splits, shuffle=True, random_state=0)
+
+        def split(self, X, y=None, groups=None):
+            return super().split(X, y)
+
+    monkeypatch.setattr(selection, "GroupKFold", Plain)
+    before, after = (
+        theirs(typology.at_risk(d)) for d in (data, _flip_next_year(data, district, year))
+    )
+    assert after["risk"].to_numpy() != pytest.approx(before["risk"].to_numpy(), abs=1e-6)
