@@ -209,12 +209,12 @@ def load_plan(
     limits = _limits(raw, path)
     grid_data = _GridData(plan.dataset, processed)
     for i, entry in enumerate(raw["runs"]):
+        # a long grid list is refused before it is expanded; a hierarchy grid after
+        if len(plan.runs) + _listed(entry) > limits["runs"]:
+            raise _too_many(path, i, limits["runs"])
         plan.runs.extend(_entry_runs(plan, path, i, entry, processed, grid_data))
         if len(plan.runs) > limits["runs"]:
-            raise PlanError(
-                f"{path}: the plan expands to more than {limits['runs']:,} runs (at runs[{i}]); "
-                "split it, or raise its 'limits: {runs: …}'"
-            )
+            raise _too_many(path, i, limits["runs"])
     ids = [r.id for r in plan.runs]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -224,6 +224,21 @@ def load_plan(
         check_sizes(run, limits)
         validate_parameters(run)
     return plan
+
+
+def _listed(entry: Any) -> int:
+    """How many runs an entry's grid lists (its list values), before any expansion."""
+    grid = entry.get("grid") if isinstance(entry, dict) else None
+    if not isinstance(grid, dict):
+        return 0
+    return sum(len(values) for values in grid.values() if isinstance(values, list))
+
+
+def _too_many(path: Path, i: int, limit: int) -> PlanError:
+    return PlanError(
+        f"{path}: the plan expands to more than {limit:,} runs (at runs[{i}]); "
+        "split it, or raise its 'limits: {runs: …}'"
+    )
 
 
 def _limits(raw: dict[str, Any], path: Path) -> dict[str, int]:
