@@ -39,6 +39,7 @@ def test_a_headline_indicator_a_district_lacks_is_named_with_its_reason(syntheti
     assert brief.headline_table(full, unit=unit, year=year, lang="en").attrs["missing"] == []
 
 
+@pytest.mark.slow
 def test_the_shared_table_cache_follows_content_not_row_counts(synthetic, tmp_path, monkeypatch):
     """One changed value, same rows: the briefs' shared tables are computed afresh."""
     monkeypatch.setenv(memo.ENV, str(tmp_path))

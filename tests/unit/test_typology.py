@@ -73,6 +73,7 @@ def _flip_next_year(data, district: str, year: int):
     return datasets.Dataset(data.spec, frame, data.excluded, data.tables, data.folder)
 
 
+@pytest.mark.slow
 def test_at_risk_predictions_are_out_of_fold_by_district(data, monkeypatch):
     """A district's predictions cannot depend on its own outcomes; a plain k-fold's do.
 
