@@ -47,9 +47,8 @@ if spec.synthetic:
     say("synthetic")
 say("data", title=spec.title[lang], n=int(glance["n_obs"]), row=spec.row.get(lang, ""), dropped=int(glance["n_dropped"]))
 say("model", formula=result.formula, model=result.model, cov=result.cov)
-left_out = links.empty_roles(spec, data.data if not (years and spec.time) else data.data[data.data[spec.time].isin(years)])
-if left_out:  # a column the province's reports lack: said, not a failed run
-    say("left_out", columns=", ".join(spec.label(c, lang) for c in left_out))
+if result.left_out:  # a column the province's reports lack: said, not a failed run
+    say("left_out", columns=", ".join(spec.label(c, lang) for c in result.left_out))
 clusters = glance.get("n_clusters", glance["n_groups"]) if result.cov == "cluster" else None
 if clusters:
     cluster = glance["cluster"]

@@ -85,14 +85,13 @@ if applicable:
     display(Markdown("### " + i18n.label("brief", "trend_heading", lang)))
     province_id = values[values["level"] == brief.PROVINCE]["unit_id"].iloc[0]
     shown = [(brief.LEVEL, str(unit)), (brief.PROVINCE, province_id)]
-    if brief.rows(values, indicator=focus, units=shown[:1])["value"].notna().any():
+    gap = brief.trend_gap(values, data, unit=str(unit), indicator=focus, year=year, lang=lang)
+    if gap:  # no chart of nothing: say why
+        display(Markdown(tables.escape_markdown(gap)))
+    else:
         display(Markdown(tables.escape_markdown(brief.trend_sentence(values, unit=str(unit), indicator=focus, year=year, lang=lang))))
         plots.trend(values, indicator=focus, units=shown, lang=lang)
         record.data("trend", brief.rows(values, indicator=focus, units=shown))
-    else:  # no chart of nothing: say why
-        why = indicators.unit_not_computed(values, data, [focus], unit=str(unit), year=year, level=brief.LEVEL, lang=lang)
-        reason = why["reason"].iloc[0] if len(why) else i18n.text("brief", "trend_missing", lang)
-        display(Markdown(tables.escape_markdown(i18n.text("indicator_gaps", "trend_missing", lang, reason=reason))))
     if brief.rows(values, indicator=focus, level=brief.LEVEL, year=year)["value"].notna().any():
         plots.district_comparison(values, indicator=focus, year=year, highlight=str(unit), lang=lang)
         record.data("district_comparison", brief.rows(values, indicator=focus, level=brief.LEVEL, year=year))

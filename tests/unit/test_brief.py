@@ -34,9 +34,15 @@ def test_a_headline_indicator_a_district_lacks_is_named_with_its_reason(syntheti
     assert "none of the unit's schools reported" in gaps.loc["pupils_digital_records", "reason"]
     assert "no report has values in the column" in gaps.loc["teachers_trained_cds", "reason"]
     assert gaps["name"].notna().all() and "teachers_trained_cds" not in set(gaps["name"])
+    gap = brief.trend_gap(
+        values, frame, unit=unit, indicator="teachers_trained_cds", year=year, lang="en"
+    )
+    assert gap.startswith("No trend chart") and "no report has values in the column" in gap
     # the full province lacks nothing
     full = brief.tables(synthetic.data, year=year, lang="en")["values"]
     assert brief.headline_table(full, unit=unit, year=year, lang="en").attrs["missing"] == []
+    trend = {"unit": unit, "indicator": "teachers_trained_cds", "year": year, "lang": "en"}
+    assert brief.trend_gap(full, synthetic, **trend) is None
 
 
 @pytest.mark.slow

@@ -387,3 +387,6 @@ def test_a_predictor_with_no_values_is_left_out_and_named(realistic_ingested):
     assert links.empty_roles(spec, frame) == []
     result = links.estimate(lacking, formula, cluster="analysis_district_id")
     assert links.interaction_pair(result, spec) == ("infra", "online_account_share")
+    fitted = links.from_spec(datasets.Dataset(spec, lacking, data.excluded, data.tables))
+    assert fitted.left_out == ["trained_share", "ethnic_minority_share"]
+    assert links.from_spec(data).left_out == []

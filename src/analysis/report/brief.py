@@ -390,6 +390,27 @@ def trend_sentence(values: pd.DataFrame, *, unit: str, indicator: str, year: int
     return sentence
 
 
+def trend_gap(values: pd.DataFrame, data, *, unit: str, indicator: str, year: int, lang: str):
+    """Why there is no trend chart of ``indicator`` for ``unit``, or ``None`` when there is one.
+
+    Returns
+    -------
+    str or None
+        ``None`` when the district has a value in some year up to ``year``; else the
+        sentence the page shows instead of an empty chart, with the reason of
+        :func:`analysis.indicators.unit_not_computed` (a column no report holds, no
+        school of the district reporting it).
+    """
+    mine = rows(values, indicator=indicator, units=[(LEVEL, str(unit))])
+    if mine.loc[mine["year"] <= year, "value"].notna().any():
+        return None
+    why = indicators.unit_not_computed(
+        values, data, [indicator], unit=str(unit), year=year, level=LEVEL, lang=lang
+    )
+    reason = why["reason"].iloc[0] if len(why) else i18n.text("brief", "trend_missing", lang)
+    return i18n.text("indicator_gaps", "no_trend_chart", lang, reason=reason)
+
+
 def rows(
     values: pd.DataFrame,
     *,

@@ -6,6 +6,7 @@ import re
 
 from analysis.core import i18n
 from analysis.models.links.fit import estimate
+from analysis.models.links.prepare import empty_roles
 from analysis.models.links.result import LinkResult
 
 
@@ -46,7 +47,8 @@ def from_spec(
     Returns
     -------
     LinkResult
-        With ``glance()['fallback']`` empty, or the reason OLS replaced a panel.
+        With ``glance()['fallback']`` empty, or the reason OLS replaced a panel, and
+        ``left_out`` the role columns without values the formula left out.
 
     Raises
     ------
@@ -76,6 +78,8 @@ def from_spec(
         kwargs.setdefault("groups", group or (spec.unit if spec.time else first_group) or spec.unit)
     result = estimate(frame, spec=spec, outcome=outcome, model=model, **kwargs)
     result.stats["fallback"] = fallback
+    if "formula" not in kwargs:  # the role formula left these out (prepare.empty_roles)
+        result.left_out = empty_roles(spec, frame)
     return result
 
 
