@@ -196,10 +196,10 @@ def test_change_of_the_year_after_a_hidden_row_is_hidden():
             "level": "school",
             "unit_id": "19164001",
             "year": [2023, 2024, 2025, 2026],
-            "numerator": [4, 12, 14, 15],
+            "numerator": [4, 12, 17, 17],
             "denominator": [20, 20, 20, 20],
-            "value": [20.0, 60.0, 70.0, 75.0],
-            "change": [None, 40.0, 10.0, 5.0],
+            "value": [20.0, 60.0, 85.0, 85.0],
+            "change": [None, 40.0, 25.0, 0.0],
             "projected": [None, 90.0, 80.0, 78.0],
         }
     )
@@ -208,8 +208,83 @@ def test_change_of_the_year_after_a_hidden_row_is_hidden():
     assert frame.loc[2023, "value"] == mark
     assert frame.loc[2024, "change"] == mark  # 60 − 40 would give 20 back
     assert frame.loc[2024, "projected"] == mark and frame.loc[2025, "projected"] == mark
-    assert frame.loc[2025, "change"] == 10.0 and frame.loc[2026, "projected"] == 78.0
+    assert frame.loc[2025, "change"] == 25.0 and frame.loc[2026, "projected"] == 78.0
     assert frame.loc[2024, "value"] == 60.0
+
+
+def test_a_small_yearly_change_of_a_cumulative_count_is_small():
+    # 12 trained, then 14: "2 teachers trained that year"; the next shown year is compared
+    # with the last one left shown (15 − 12 = 3 is small too; 20 − 12 = 8 is not)
+    rows = pd.DataFrame({"indicator": "teachers_trained_cds", "level": "school",
+                         "unit_id": "19164001", "year": [2023, 2024, 2025, 2026],
+                         "numerator": [12, 14, 15, 20], "denominator": 30,
+                         "value": [40.0, 46.7, 50.0, 66.7]})  # fmt: skip
+    frame = privacy.apply(rows).frame.set_index("year")
+    mark = privacy.marker()
+    assert list(frame["value"]) == [40.0, mark, mark, 66.7]
+    assert list(frame["numerator"]) == [12, mark, mark, 20]
+    # teachers of a school (not cumulative): a change of 2 says nothing of one person
+    other = privacy.apply(rows.assign(indicator="teachers_online_account")).frame
+    assert (other["value"] != mark).all()
+
+
+def test_complementary_suppression_within_each_parent_until_the_hidden_sum_is_k():
+    # two communes' schools; school a1 has 2 trained teachers. The second hidden school must
+    # be in a1's commune (the commune total minus the others would give 2 back otherwise),
+    # and a1 + a2 = 2 + 1 = 3 < 5 would still say both are small: a third one goes
+    rows = pd.DataFrame({"indicator": "teachers_trained_cds", "level": "school", "year": 2024,
+                         "unit_id": ["a1", "a2", "a3", "a4", "b1", "b2"],
+                         "parent_id": ["A", "A", "A", "A", "B", "B"],
+                         "numerator": [2, 6, 9, 30, 6, 7], "denominator": 40})  # fmt: skip
+    rows["value"] = 100 * rows["numerator"] / rows["denominator"]
+    frame = privacy.apply(rows).frame.set_index("unit_id")
+    mark = privacy.marker()
+    hidden = set(frame.index[frame["value"] == mark])
+    assert hidden == {"a1", "a2"}  # 2 + 6 = 8 ≥ 5: enough, and b1 (6) of commune B is left
+    rows.loc[1, "numerator"] = 1  # a2 = 1: 2 + 1 = 3, so a3 (9) is hidden too
+    rows["value"] = 100 * rows["numerator"] / rows["denominator"]
+    frame = privacy.apply(rows).frame.set_index("unit_id")
+    assert set(frame.index[frame["value"] == mark]) == {"a1", "a2", "a3"}
+
+
+def test_one_unit_is_hidden_at_every_level_it_appears():
+    # before the reform district 164 is also management unit 164: hidden as a district
+    # (complementary, beside 165's 3) it must not be shown as a unit
+    rows = pd.DataFrame({"indicator": "teachers_trained_cds", "year": 2024,
+                         "level": ["analysis_district"] * 3 + ["unit"] * 3,
+                         "unit_id": ["164", "165", "167"] * 2,
+                         "parent_id": ["19"] * 3 + ["164", "165", "167"],
+                         "numerator": [30, 3, 12] * 2, "denominator": 100})  # fmt: skip
+    rows["value"] = rows["numerator"].astype(float)
+    frame = privacy.apply(rows).frame
+    mark = privacy.marker()
+    hidden = frame[frame["value"] == mark]
+    assert sorted(zip(hidden["level"], hidden["unit_id"], strict=True)) == [
+        ("analysis_district", "165"), ("analysis_district", "167"),
+        ("unit", "165"), ("unit", "167"),
+    ]  # fmt: skip
+
+
+def test_rule_sides_that_name_person_counts_and_schools_that_have_staff():
+    violations = pd.DataFrame({"school_id": ["19164001"] * 2, "year": 2024,
+                               "rule": ["training_hours_need_trainees", "connected_le_computers"],
+                               "left": ["training_hours", "computers_internet"], "op": "<=",
+                               "right": ["teachers * 10 + teachers_trained_cds_year * 120",
+                                         "computers_teaching"],
+                               "left_value": [562.5, 40.0],
+                               "right_value": [270.0, 30.0]})  # fmt: skip
+    frame = privacy.apply(violations).frame
+    mark = privacy.marker()
+    # 270 = 15 teachers × 10 + 1 × 120: the side that names teachers goes, hours stay
+    assert frame.loc[0, "right_value"] == mark and frame.loc[0, "left_value"] == 562.5
+    assert frame.loc[1, "right_value"] == 30.0 and frame.loc[1, "left_value"] == 40.0
+    # IT staff are persons; "has IT staff" (it_staff > 0) counts schools
+    rows = pd.DataFrame({"indicator": ["it_staff_per_1000_learners", "schools_with_it_staff"],
+                         "level": "unit", "unit_id": "16402", "year": 2025,
+                         "numerator": [2, 1], "denominator": [900, 1],
+                         "value": [2.2, 100.0]})  # fmt: skip
+    frame = privacy.apply(rows).frame
+    assert frame.loc[0, "value"] == mark and frame.loc[1, "value"] == 100.0
 
 
 def test_indicator_names_head_values_not_counts():
@@ -657,6 +732,52 @@ def test_reject_messages_lose_the_servers_folders():
     shown = quality.without_paths(rejects).iloc[0]
     assert shown["file"] == "bao_cao.xlsx"
     assert shown["message"] == "already read at bao_cao_2024.xlsx row 46 (3/4 filled)"
+
+
+def _one_page_plan(out: Path, page: str, status: str = "succeeded", internal: bool = False):
+    (out / "html").mkdir(parents=True)
+    (out / "html" / "r.report.html").write_text(page, encoding="utf-8")
+    run = {"id": "r", "notebook": "r.ipynb", "status": status, "output": "notebooks/r.ipynb",
+           "parameters": {}, "duration": 1.0, "tables": [], "internal": internal,
+           "internal_reasons": ["notebook"] if internal else []}  # fmt: skip
+    manifest = {"plan": "p", "title": "p", "lang": "vi", "dataset": "x", "created": "now",
+                "code_version": "v", "runs": [run]}  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("page", "problem"),
+    [
+        ("<p>/root/.venv/lib/python3.11/site-packages/csdid/att.py:52: UserWarning</p>",
+         "a server path"),
+        ("<p>Tệp C:\\Users\\an\\Desktop\\bao_cao.xlsx</p>", "a server path"),
+        ('<div class="jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr">'
+         "<pre>warning</pre></div>", "error output of a notebook cell"),
+        ("<p>máy chủ {host} đã chạy</p>", "the server's name"),
+    ],
+)  # fmt: skip
+def test_share_refuses_what_belongs_to_the_server(tmp_path, page, problem, monkeypatch):
+    host = "so-gddt-tn-07"  # a machine name long enough to search for (this one's is "vm")
+    monkeypatch.setattr(share.socket, "gethostname", lambda: host)
+    _one_page_plan(tmp_path / "p", "<html><body>" + page.format(host=host) + "</body></html>")
+    with pytest.raises(share.ShareRefused) as refused:
+        share.build(tmp_path / "p", dest=tmp_path / "b.zip")
+    assert any(problem in p for p in refused.value.problems), refused.value.problems
+    assert not (tmp_path / "b.zip").exists()
+    # the stylesheet every page carries names the error stream: that is not a cell's output
+    clean = "<style>[data-mime-type='application/vnd.jupyter.stderr'] {}</style><p>1/2</p>"
+    assert share.server_traces("x.html", clean.encode(), host="") == []
+
+
+def test_a_plan_whose_runs_are_all_internal_says_so(tmp_path):
+    _one_page_plan(tmp_path / "p", "<p>x</p>", internal=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "analysis", "share", "p", "--out", str(tmp_path / "p")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Nothing to share" in done.stderr and "internal" in done.stderr
+    assert "Not run yet" not in done.stderr
 
 
 def test_a_plan_with_nothing_to_share_gives_no_bundle(tmp_path):

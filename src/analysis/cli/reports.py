@@ -250,6 +250,8 @@ def share(
         out = _reports_folder(plan)
     try:
         bundle = share_module.build(out, dest=zip_path)
+    except share_module.NothingToShare as exc:
+        fail("Nothing to share:", RuntimeError(f"{exc}; every run is internal or failed"))
     except share_module.NotRunError as exc:
         fail("Not run yet:", RuntimeError(f"{exc}; run `workbench run {plan}` first"))
     except share_module.ShareRefused as exc:

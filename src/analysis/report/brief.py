@@ -378,7 +378,7 @@ def trend_sentence(values: pd.DataFrame, *, unit: str, indicator: str, year: int
     if pd.notna(last.get("rank")):
         rank = int(last["rank"])
         sentence += " " + i18n.text("brief", "rank_sentence", lang, rank=rank, n=n_units)
-    if pd.notna(last.get("target")):
+    if pd.notna(last.get("target")) and pd.notna(last.get("status")):  # status may be hidden
         sentence += " " + i18n.text(
             "brief",
             "target_sentence",

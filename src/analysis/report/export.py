@@ -68,11 +68,12 @@ def kpi_tables(dataset, *, lang: str = "vi", public: bool = False) -> dict[str, 
     i18n.check_lang(lang)
     data = dataset.data
     table = indicators.compute(data, levels=tuple(SHEET_LEVELS.values()), lang=lang)
+    if public:  # all levels at once: suppression within parents and linked across levels
+        table = with_parents(table, data)
+        table = privacy.apply(table, lang=lang).frame.drop(columns="parent_id")
     out: dict[str, pd.DataFrame] = {}
     for sheet, level in SHEET_LEVELS.items():
         part = table[table["level"] == level].reset_index(drop=True)
-        if public:
-            part = privacy.apply(part, lang=lang).frame
         if sheet == "school":
             part = school_profile(part, data)
         out[sheet] = part
@@ -89,6 +90,42 @@ def kpi_tables(dataset, *, lang: str = "vi", public: bool = False) -> dict[str, 
         for key in ("maturity", "completeness", "quality"):
             if key in out:
                 out[key] = privacy.apply(out[key], lang=lang).frame
+    return out
+
+
+def with_parents(table: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``parent_id``: the unit and district of a school's year, the district
+    of a management unit, the province of a district (what a reader can subtract within).
+
+    Parameters
+    ----------
+    table
+        Rows of :func:`analysis.indicators.compute` (``level``, ``unit_id``, ``year``).
+    data
+        The panel with ``school_id``, ``year``, ``unit_id``, ``analysis_district_id`` and
+        ``analysis_province_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with a ``parent_id`` column (text; missing for the province).
+    """
+    where = data[["school_id", "year", "unit_id", "analysis_district_id",
+                  "analysis_province_id"]].astype({"school_id": str, "unit_id": str})  # fmt: skip
+    school = where.assign(parent=where["unit_id"] + "|" + where["analysis_district_id"].astype(str))
+    school = school.set_index(["school_id", "year"])["parent"]
+    unit = where.groupby(["unit_id", "year"])["analysis_district_id"].agg(
+        lambda s: str(s.mode().iat[0]) if s.nunique() == 1 else "|".join(sorted(map(str, set(s))))
+    )
+    district = where.groupby(["analysis_district_id", "year"])["analysis_province_id"].first()
+    district.index = district.index.set_levels(district.index.levels[0].astype(str), level=0)
+    parents = {"school": school, "unit": unit, "analysis_district": district.astype(str)}
+    out = table.copy()
+    key = pd.MultiIndex.from_arrays([out["unit_id"].astype(str), out["year"]])
+    out["parent_id"] = None
+    for level, mapping in parents.items():
+        rows = (out["level"] == level).to_numpy()
+        out.loc[rows, "parent_id"] = mapping.reindex(key[rows]).to_numpy()
     return out
 
 

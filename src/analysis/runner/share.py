@@ -14,13 +14,18 @@ Left out: internal runs (the plan's ``internal: true`` or the notebook's
 ``record.internal``), failed runs, the pages with code, the executed notebooks
 and ``manifest.json`` (which names server paths and every parameter). Before the
 zip is written every page, CSV and the workbook are scanned
-(:func:`analysis.privacy.scan`); a problem stops the bundle (:class:`ShareRefused`).
+(:func:`analysis.privacy.scan`), and every file is searched for what belongs to the
+server (:func:`server_traces`: a folder path, the machine's name, a cell's error output);
+a problem stops the bundle (:class:`ShareRefused`). A plan whose runs are all internal
+or failed has nothing to share (:class:`NothingToShare`).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import socket
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +38,42 @@ from analysis.runner import render
 
 class NotRunError(RuntimeError):
     """The plan has no finished run in its reports folder."""
+
+
+class NothingToShare(NotRunError):
+    """Every run of the plan is internal or failed: there is nothing a reader may receive."""
+
+
+# What belongs to the server, never to a reader: a folder path of a POSIX or Windows
+# machine (home, temp, environments), and the error stream of a notebook cell as
+# nbconvert renders it.
+SERVER_PATH = re.compile(
+    r"(?<![\w.])(?:/(?:home|root|tmp|usr|opt|var|srv|work|mnt|private|Users)/[^\s\"'<>]+"
+    r"|[A-Za-z]:\\(?:Users|Program Files|ProgramData|Windows)\\[^\s\"'<>]+"
+    r"|[^\s\"'<>]*site-packages/[^\s\"'<>]*)"
+)
+# an element's attribute, not the stylesheet's rule for it (which every page carries)
+STDERR = re.compile(r'data-mime-type="application/vnd\.jupyter\.stderr"|class="[^"]*output_stderr')
+
+
+def server_traces(name: str, content: bytes, *, host: str | None = None) -> list[str]:
+    """What in one file of the bundle belongs to the server: folder paths, the host's
+    name, a cell's error output. One line per kind found, naming the file and an example.
+    """
+    text = content.decode("utf-8", errors="replace") if not name.endswith(".xlsx") else ""
+    if name.endswith(".xlsx"):  # the workbook's cells are XML inside the zip
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            text = " ".join(book.read(n).decode("utf-8", "replace") for n in book.namelist()
+                            if n.endswith(".xml"))  # fmt: skip
+    host = socket.gethostname() if host is None else host
+    problems = []
+    if m := SERVER_PATH.search(text):
+        problems.append(f"{name}: a server path ({m.group(0)[:80]})")
+    if host and len(host) >= 4 and re.search(rf"(?<![\w-]){re.escape(host)}(?![\w-])", text):
+        problems.append(f"{name}: the server's name ({host})")
+    if name.endswith(".html") and STDERR.search(text):
+        problems.append(f"{name}: error output of a notebook cell (warnings or a traceback)")
+    return problems
 
 
 class ShareRefused(RuntimeError):
@@ -105,7 +146,7 @@ def build(out_dir: Path, *, dest: Path | None = None) -> Bundle:
         shared_runs.append(run)
         links[run["id"]] = {"report": name}
     if not shared_runs:  # a zip of an empty index would look like a success
-        raise NotRunError(
+        raise NothingToShare(
             f"{out_dir}: no run can be shared (" + "; ".join(left_out or ["no runs"]) + ")"
         )
     files["figures.csv"] = _figures_csv(out_dir, {r["id"] for r in shared_runs}, lang)
@@ -134,6 +175,7 @@ def scan_files(files: dict[str, bytes], *, lang: str, kpi_path: Path | None = No
     """Privacy problems in the files of a bundle (name → bytes)."""
     problems = []
     for name, content in sorted(files.items()):
+        problems += server_traces(name, content)
         if name.endswith(".html"):
             problems += privacy.scan_html(content.decode("utf-8"), where=name, lang=lang)
         elif name.endswith(".csv"):

@@ -29,8 +29,7 @@ note. Figures (images), Markdown and printed text are *not* rewritten: a
 notebook draws and writes them from its own data, so a notebook that shows
 something computed from a table builds it on :func:`masked` (the table with the
 suppressed cells missing), as the district brief does for its headline,
-sentences and charts. Complementary suppression below works within one level
-of an indicator table, not within each parent unit (see there).
+sentences and charts.
 
 The rule, exactly
 -----------------
@@ -57,16 +56,36 @@ visible when "3 trained" is hidden: 40 does not give 3 back once the share is
 hidden too). Missing cells stay blank (missing is not suppressed). Zero is not
 small: it says "nobody", which the rule (counts from 1 to k − 1) allows.
 
-*Complementary suppression* — in an indicator table, the units of one level
-add up to the level above (districts to the province), so a single hidden
-numerator could be recovered by subtraction from the total. In each group of
-rows with the same indicator, year and level, when exactly one row is
-suppressed, the other row with the smallest non-zero count in the hidden column(s)
-is suppressed too (the same columns). Other tables are protected by primary suppression only:
-a notebook that publishes a table of small counts *together with* their total
-must leave the total out or add a second suppressed cell itself. Cross-table
-differencing (two published tables whose difference is a small group) is not
-detected; the shipped tables are whole levels of one hierarchy.
+*Yearly changes* — a cumulative count listed under ``yearly_change_counts`` (teachers
+trained in CĐS) whose change between two shown years of one unit is from 1 to k − 1 (the
+teachers trained, or trained teachers who left, that year) is small too: walking each
+series (indicator, level, unit) by year, a year within k − 1 of the last year left shown
+is suppressed. Two shown years never differ by a small number of persons.
+
+*Secondary suppression* (:mod:`.secondary`) — in an indicator table, the members of a
+parent add up to it, so one hidden count comes back as the parent's total minus the
+visible members. Rows are grouped by indicator, year, level and ``parent_id`` when the
+table has one (the KPI workbook sets it: the management unit and analysis district of a
+school, the analysis district of a management unit, the province of a district; see
+:func:`analysis.report.export.with_parents`); in each group with a suppressed row, rows
+with the smallest non-zero count in the hidden column(s) are suppressed too until the
+group's hidden rows are at least two (or all of them) and their hidden counts add up to
+k or more (two hidden schools of 1 and 1 trained teachers would still say "1 each").
+Rows of the same indicator, unit and year at different levels (district 164 before the
+2025 reform is also management unit 164) are hidden together, and the two steps repeat
+until nothing changes. Without ``parent_id`` a group is a whole level of one table, as
+for the districts of a brief. Cross-table differencing beyond this (two tables of
+different groupings whose difference is a small group) is not detected: the shipped
+tables are whole levels of one hierarchy, and the attacker's test
+(``tests/integration/test_disclosure.py``) checks every shared file of the default
+plan and of a province of very small schools against it.
+
+*Derived counts* — a side of a rule (``teachers * 10 + teachers_trained_cds_year * 120``
+in the rule-violation table, columns ``left``/``right`` and ``left_value``/
+``right_value``) whose expression names a person count shows the marker: with a
+school's other figures it gives the count back. An indicator side counts persons when
+its expression names a person count and is not a comparison (``it_staff > 0`` counts
+schools that have IT staff; ``it_staff`` counts persons).
 
 *Earlier years* — columns computed from earlier years of the same series
 (``from_earlier_years``: ``change`` from the previous year, ``projected`` and
@@ -79,7 +98,8 @@ carries a footnote saying why.
 
 The package, lowest first: ``rules`` (``config/privacy.yml``, which headers are personal
 and which cells count persons, the marker), ``cells`` (numbers and blanks as the rules
-read them), ``suppress`` (:func:`apply`, :func:`masked`, :func:`public_figures`,
+read them), ``secondary`` (yearly changes, suppression within parents and across
+levels, derived sides), ``suppress`` (:func:`apply`, :func:`masked`, :func:`public_figures`,
 :func:`footnote`) and ``scanner`` (:func:`scan` and the scanners of files and pages).
 """
 

@@ -9,6 +9,7 @@ a table, by column and, in an indicator table, by row.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from analysis.core import i18n, paths
 from analysis.core.config import ConfigError, load_yaml
 from analysis.core.text import header_key
 from analysis.measures import indicators
+
+_COMPARISON = re.compile(r"[<>]|==|!=")
 
 
 def rules_path() -> Path:
@@ -41,6 +44,7 @@ class Rules:
     descriptive: frozenset[str]
     from_earlier_years: dict[str, int]
     personal: dict[str, tuple[str, ...]]
+    yearly_change: frozenset[str]  # counts whose change from one year to the next counts persons
     aliases: dict[str, str] = field(repr=False)  # header key -> canonical column name
     personal_keys: frozenset[str] = field(repr=False)
     count_keys: frozenset[str] = field(repr=False)
@@ -65,7 +69,7 @@ class Rules:
 
     def is_descriptive(self, header: Any) -> bool:
         """Whether a header names a ``descriptive`` column (never suppressed)."""
-        return self.canonical(header) in self.descriptive
+        return self.canonical(header) in self.descriptive or str(header) in self.descriptive
 
 
 def _strings(value: Any) -> list[str]:
@@ -148,6 +152,7 @@ def _load(path: str, stamp: float) -> Rules:
         descriptive=frozenset(_strings(raw.get("descriptive"))),
         from_earlier_years=earlier,
         personal=personal,
+        yearly_change=frozenset(_strings(raw.get("yearly_change_counts"))),
         aliases=aliases,
         personal_keys=frozenset(personal_keys),
         count_keys=frozenset(count_keys),
@@ -240,13 +245,21 @@ def markers() -> set[str]:
 
 
 @functools.lru_cache(maxsize=4)
+def counts_persons(expression: str, count_columns: frozenset[str]) -> bool:
+    """Whether an indicator side's expression counts persons: it names a person count and is
+    not a comparison (``it_staff > 0`` counts schools that have IT staff, not persons)."""
+    if _COMPARISON.search(expression):
+        return False
+    return bool(indicators.referenced_columns(expression) & count_columns)
+
+
 def _indicator_sides(count_columns: frozenset[str]) -> dict[str, tuple[bool, bool]]:
     """Indicator id, or its name in vi/en → (numerator counts persons, denominator does)."""
 
     out: dict[str, tuple[bool, bool]] = {}
     for ind in indicators.load_indicators():
         sides = tuple(
-            bool(indicators.referenced_columns(getattr(ind, side)) & count_columns)
+            counts_persons(getattr(ind, side), count_columns)
             for side in ("numerator", "denominator")
         )
         for key in (ind.id, *ind.name.values()):

@@ -1,14 +1,13 @@
 """Applying the rules to a table: personal columns removed, small cells suppressed.
 
-Primary suppression, complementary suppression within a level of an indicator table
-and suppression of cells computed from earlier years, as :mod:`analysis.report.privacy`
-states them; :func:`masked` is the same table with the hidden cells missing, for a
-notebook that computes what it shows.
+Primary suppression, the secondary suppression of :mod:`.secondary` and suppression of
+cells computed from earlier years, as :mod:`analysis.report.privacy` states them;
+:func:`masked` is the same table with the hidden cells missing, for a notebook that
+computes what it shows.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import i18n
+from analysis.report.privacy import secondary
 from analysis.report.privacy.cells import _blank, _number, _numbers, parse_plain
 from analysis.report.privacy.rules import Rules, _column, _count_cells, load_rules, marker
 
@@ -105,9 +105,10 @@ def apply(
     num = _numbers(out, parse_plain)
     with np.errstate(invalid="ignore"):
         small = is_count & (num > 0) & (num < rules.k)
+    secondary.yearly_changes(out, rules, num, small)
     suppressed = small.any(axis=1)
-    _complementary(out, rules, is_count, num, small, suppressed)
-    extra = _earlier_years(out, rules, suppressed)
+    secondary.complementary(out, rules, is_count, num, small, suppressed)
+    extra = _earlier_years(out, rules, suppressed) + secondary.derived_sides(out, rules)
 
     result = out.astype(object)
     descriptive = [rules.is_descriptive(c) for c in out.columns]
@@ -180,31 +181,6 @@ def masked(frame: pd.DataFrame, *, counts=(), rules: Rules | None = None) -> pd.
                 out[column] = pd.to_numeric(out[column])
     out.index = frame.index
     return out
-
-
-def _complementary(out, rules, is_count, num, small, suppressed) -> None:
-    """A second suppressed row where a level's group has exactly one (package docstring)."""
-    ind = _column(out, rules, "indicator")
-    ind = ind if ind is not None else _column(out, rules, "name")
-    year, level = _column(out, rules, "year"), _column(out, rules, "level")
-    if ind is None or year is None or level is None or not suppressed.any():
-        return
-    keys = pd.Series(list(zip(out[ind], out[year], out[level], strict=True)))
-    for rows in keys.groupby(keys, sort=False).indices.values():
-        hidden = [r for r in rows if suppressed[r]]
-        if len(hidden) != 1 or len(rows) < 2:
-            continue
-        first = hidden[0]
-        columns = small[first]  # the hidden counts; the second row: the smallest of them
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a row without such a count
-            size = {r: np.nanmin(np.where(columns & is_count[r], num[r], np.nan)) for r in rows}
-        candidates = [r for r in rows if r != first and size[r] > 0]
-        if not candidates:
-            continue
-        second = min(candidates, key=lambda r: size[r])
-        small[second] |= small[first]
-        suppressed[second] = True
 
 
 def _earlier_years(out, rules, suppressed) -> list[tuple[int, int]]:
