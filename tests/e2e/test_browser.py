@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.runner import layout
+
 # with pytest-xdist, every test of the default plan's run goes to one worker (built once)
 pytestmark = pytest.mark.xdist_group("default_run")
 
@@ -100,6 +102,11 @@ class Served:
     out: Path  # the plan's output folder
     base: str  # its URL, ending in '/'
     origin: str
+
+    @property
+    def root(self) -> str:
+        """The URL of the served folder (the plan folder's parent), ending in '/'."""
+        return self.origin + "/"
 
     def url(self, path: Path) -> str:
         return self.base + urllib.parse.quote(path.relative_to(self.out).as_posix())
@@ -211,15 +218,17 @@ class Tab:
 @pytest.fixture(scope="module")
 def pages(context, served):
     """The index and every HTML page of the plan folder that the index links to, by name
-    (``index``, ``html/<run>.report.html``, ``html/<run>.code.html``)."""
+    (``index``, ``html/<run>.report.html``, ``../<plan>.internal/html/<run>.code.html``:
+    the path from the plan folder)."""
     tab = Tab(context)
     index = tab.open("index", served.base + "index.html")
     opened = {"index": index}
     for link in index.links:
         raw, resolved = link["raw"], link["resolved"].split("#")[0]
-        if SCHEME.match(raw) or not resolved.startswith(served.base):
+        if SCHEME.match(raw) or not resolved.startswith(served.root):
             continue
-        name = urllib.parse.unquote(resolved[len(served.base) :])
+        local = served.out.parent / urllib.parse.unquote(resolved[len(served.root) :])
+        name = layout.relative(served.out, local)
         if name.endswith(".html") and name not in opened:
             opened[name] = tab.open(name, resolved)
     tab.close()
@@ -235,7 +244,8 @@ def _reports(pages: dict[str, Page]) -> dict[str, Page]:
 
 
 def test_index_links_every_report_of_the_plan(pages, served):
-    on_disk = sorted(p.relative_to(served.out).as_posix() for p in served.out.glob("html/*.html"))
+    folders = (served.out, layout.internal_dir(served.out))
+    on_disk = sorted(layout.relative(served.out, p) for f in folders for p in f.glob("html/*.html"))
     assert on_disk and sorted(k for k in pages if k != "index") == on_disk
     assert len(_reports(pages)) == 6 + 9  # six notebooks and one brief per district
 
@@ -342,7 +352,8 @@ def test_links_to_downloads_are_checked_too(pages, served):
         ]
 
     index = pages["index"]
-    assert served.base + "manifest.json" in downloads(index, ".json")
+    manifest = served.root + urllib.parse.quote(f"{served.out.name}.internal/manifest.json")
+    assert manifest in downloads(index, ".json")
     assert served.base + "figures.csv" in downloads(index, ".csv")
     assert downloads(index, ".xlsx"), "the index links no KPI workbook"
     without = [name for name, page in _reports(pages).items() if not downloads(page, ".csv")]

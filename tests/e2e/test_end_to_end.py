@@ -17,6 +17,8 @@ import analysis
 from analysis import runner
 from analysis.core import provenance
 from analysis.report import record
+from analysis.runner import layout
+from analysis.runner.layout import internal_dir
 from tests.conftest import run_default as _run_default
 from tests.integration.test_safety import read_page
 
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     out, done = default_run
     assert done.returncode == 0, done.stdout + done.stderr
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     runs = manifest["runs"]
     assert len(runs) == 6 + 9  # six notebooks and one brief per district
     assert all(r["status"] == "succeeded" for r in runs), [
@@ -39,14 +41,14 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     index = (out / "index.html").read_text(encoding="utf-8")
     for run in runs:
         stem = runner.safe_name(run["id"])
-        for kind in ("code", "report"):
-            page = out / "html" / f"{stem}.{kind}.html"
+        for kind, folder in (("code", internal_dir(out)), ("report", out)):
+            page = folder / "html" / f"{stem}.{kind}.html"
             assert page.is_file(), page
-            assert f"html/{stem}.{kind}.html" in index
+            assert layout.relative(out, page) in index  # the index links either folder
         report = (out / "html" / f"{stem}.report.html").read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]*src=\"https?://", report)  # viewable offline
         assert "data:image/png;base64" in report
-    code = (out / "html" / "links.code.html").read_text(encoding="utf-8")
+    code = (internal_dir(out) / "html" / "links.code.html").read_text(encoding="utf-8")
     report = (out / "html" / "links.report.html").read_text(encoding="utf-8")
     assert "from_spec" in code and "from_spec" not in report
     assert "Kết quả đánh giá" in index  # Vietnamese by default
@@ -59,8 +61,8 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     # district or province name as text; should one appear, put it back in that plan
     names = set(pd.read_parquet(small_province / "units.parquet")["unit_name"])
     names |= set(pd.read_parquet(small_province / "schools.parquet")["school_name"])
-    for kind in ("report", "code"):
-        _, text, _ = read_page(out / "html" / f"indicators.{kind}.html")
+    for kind, folder in (("report", out), ("code", internal_dir(out))):
+        _, text, _ = read_page(folder / "html" / f"indicators.{kind}.html")
         shown = sorted(n for n in names if n in text)
         where = "see tests/integration/test_safety.py"
         assert not shown, f"indicators.{kind}.html shows names ({where}): {shown}"
@@ -68,9 +70,10 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     # on a copy of the plan's folder, which other workers' tests are reading meanwhile
     table = (out / "figures.csv").read_bytes()
     copy = shutil.copytree(out, tmp_path / out.name)
+    shutil.copytree(internal_dir(out), internal_dir(copy))
     again = _run_default(small_province, copy)
     assert again.returncode == 0, again.stderr[-2000:]
-    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((internal_dir(copy) / "manifest.json").read_text(encoding="utf-8"))
     statuses = {r["id"]: r["status"] for r in manifest["runs"]}
     assert set(statuses.values()) == {"cached"}, statuses
     assert (copy / "figures.csv").read_bytes() == table
@@ -128,7 +131,7 @@ def test_every_notebook_runs_alone_and_repeats_the_plans_results(
     first, done = default_run
     assert done.returncode == 0, done.stdout + done.stderr
     plan = runner.load_plan("default", processed=small_province)
-    manifest = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((internal_dir(first) / "manifest.json").read_text(encoding="utf-8"))
     recorded = {r["id"]: r for r in manifest["runs"]}
     inputs = runner.inputs_record(plan.dataset, small_province)
     for run in plan.runs:

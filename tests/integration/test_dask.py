@@ -24,6 +24,8 @@ import pytest
 import yaml
 
 from analysis import runner
+from analysis.runner import layout
+from analysis.runner.layout import internal_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DASK = Path(sys.executable).parent / "dask"
@@ -156,7 +158,9 @@ def test_cluster_run_equals_local_run_and_cached_runs_are_not_submitted(cluster,
     if "error" in result:
         raise result["error"]
     local = result["local"]
-    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads(
+        (internal_dir(tmp_path / "dask") / "manifest.json").read_text(encoding="utf-8")
+    )
 
     assert [r["status"] for r in manifest["runs"]] == ["succeeded"] * 3
     assert [(r["id"], r["status"], r["key"]) for r in manifest["runs"]] == [
@@ -170,12 +174,15 @@ def test_cluster_run_equals_local_run_and_cached_runs_are_not_submitted(cluster,
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
     figures = pd.read_parquet(tmp_path / "dask" / "figures.parquet")
     assert len(figures) == 6 and set(figures["run"]) == {r["id"] for r in local["runs"]}
-    notebooks = sorted(p.name for p in (tmp_path / "local" / "notebooks").glob("*"))
-    assert sorted(p.name for p in (tmp_path / "dask" / "notebooks").glob("*")) == notebooks
+    notebooks = sorted(p.name for p in (internal_dir(tmp_path / "local") / "notebooks").glob("*"))
+    assert (
+        sorted(p.name for p in (internal_dir(tmp_path / "dask") / "notebooks").glob("*"))
+        == notebooks
+    )
     for name in notebooks:
         ours, theirs = (
-            tmp_path / "dask" / "notebooks" / name,
-            tmp_path / "local" / "notebooks" / name,
+            layout.notebooks_dir(tmp_path / "dask") / name,
+            layout.notebooks_dir(tmp_path / "local") / name,
         )
         assert _complete(ours) and _cells(ours) == _cells(theirs)
     assert not list((tmp_path / "dask").rglob("*.tmp*"))
@@ -210,11 +217,11 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     assert unreachable.returncode == 2, out + err
     assert "No cluster" in err and "within 2 s" in err
     assert "Traceback" not in err  # a hang past the 2 s timeout fails communicate() above
-    assert not (tmp_path / "o" / "notebooks").exists()  # nothing ran
+    assert not (internal_dir(tmp_path / "o") / "notebooks").exists()  # nothing ran
     _, err = nonsense.communicate(timeout=60)
     assert nonsense.returncode == 2 and "unknown address scheme" in err
     assert "Traceback" not in err
-    assert not (tmp_path / "o2" / "notebooks").exists()
+    assert not (internal_dir(tmp_path / "o2") / "notebooks").exists()
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_no_run_completes_twice(cluster, tmp_path):
@@ -259,5 +266,8 @@ def test_a_worker_killed_mid_run_loses_nothing_and_no_run_completes_twice(cluste
     assert sorted(figures["run"]) == sorted(r.id for r in plan.runs for _ in range(2))
     for run in runs:
         assert _complete(tmp_path / "out" / run["output"])
-        assert (tmp_path / "out" / ".cache" / f"{runner.safe_name(run['id'])}.json").is_file()
+        assert (
+            internal_dir(tmp_path / "out") / ".cache" / f"{runner.safe_name(run['id'])}.json"
+        ).is_file()
     assert not list((tmp_path / "out").rglob("*.tmp*"))
+    assert not list(layout.internal_dir(tmp_path / "out").rglob("*.tmp*"))

@@ -14,6 +14,7 @@ import pytest
 
 from analysis import runner
 from analysis.runner import executors
+from analysis.runner.layout import internal_dir
 from tests.integration.test_runner import _plan, plan_dir  # noqa: F401  (fixture)
 
 
@@ -52,7 +53,7 @@ def test_a_new_executor_is_one_class(plan_dir, tmp_path):  # noqa: F811
     again = runner.run_plan(runner.load_plan(_plan(plan_dir, runs)), out_dir=out, executor=second)
     assert second.seen == ["r2"]
     assert [r["status"] for r in again["runs"]] == ["cached", "succeeded"]
-    saved = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    saved = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     assert saved["runs"][1]["parameters"]["value"] == 5
 
 
@@ -68,7 +69,7 @@ def test_a_failing_executor_does_not_write_a_manifest(plan_dir, tmp_path):  # no
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="went away"):
         runner.run_plan(plan, out_dir=out, executor=Broken())
-    assert not (out / "manifest.json").exists()  # nothing claims a finished plan
+    assert not (internal_dir(out) / "manifest.json").exists()  # nothing claims a finished plan
 
 
 def test_the_options_choose_the_executor():

@@ -29,6 +29,7 @@ from analysis.data import synth
 from analysis.runner import engine as runner_engine
 from analysis.runner import execute
 from analysis.runner import plan as runner_plan
+from analysis.runner.layout import internal_dir
 from tests.integration.test_runner import _notebook, _plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,7 @@ def test_each_fault_is_recorded_with_its_cause_and_the_rest_succeeds(fault_dir, 
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     runs = {r["id"]: r for r in manifest["runs"]}
 
     # every other run completed and succeeded, with its figures collected
@@ -238,7 +239,8 @@ def _assert_whole(out: Path) -> list[Path]:
     """Every file under ``out`` with a final name parses completely; returns the leftovers
     (``*.tmp*``), which only the next run may clean up."""
     leftovers = []
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+    every = [p for root in (out, internal_dir(out)) for p in root.rglob("*") if p.is_file()]
+    for path in sorted(every):
         name = path.name
         if name.endswith(".tmp") or name.endswith(".tmp.ipynb"):
             leftovers.append(path)
@@ -282,7 +284,7 @@ def _kill_when(args: list[str], moment, what: str, timeout: float = 300) -> None
 
 
 def _cache_files(out: Path) -> dict[str, bytes]:
-    return {p.stem: p.read_bytes() for p in (out / ".cache").glob("*.json")}
+    return {p.stem: p.read_bytes() for p in (internal_dir(out) / ".cache").glob("*.json")}
 
 
 @pytest.mark.slow
@@ -298,22 +300,22 @@ def test_killed_at_any_moment_leaves_whole_files_and_resumes(fault_dir, tmp_path
     # 1. during the first run: its notebook is being executed, nothing finished yet
     _kill_when(
         [*command, "--jobs", "1"],
-        lambda: any((out / "notebooks").glob("*.tmp.ipynb")),
+        lambda: any((internal_dir(out) / "notebooks").glob("*.tmp.ipynb")),
         "first run executing",
     )
     leftovers = _assert_whole(out)
     assert leftovers  # the run's unfinished notebook, under its temporary name
-    assert not (out / "manifest.json").exists()  # nothing claims a finished plan
+    assert not (internal_dir(out) / "manifest.json").exists()  # nothing claims a finished plan
     before = _cache_files(out)
 
     # 2. between runs: right after one more run finished
     _kill_when(
         [*command, "--jobs", "1"],
-        lambda: len(list((out / ".cache").glob("*.json"))) > len(before),
+        lambda: len(list((internal_dir(out) / ".cache").glob("*.json"))) > len(before),
         "a run just finished",
     )
     _assert_whole(out)
-    assert not (out / "manifest.json").exists()
+    assert not (internal_dir(out) / "manifest.json").exists()
     finished = _cache_files(out)
     assert before.items() <= finished.items()  # what was finished stays untouched
     assert 0 < len(finished) < 3
@@ -327,19 +329,20 @@ def test_killed_at_any_moment_leaves_whole_files_and_resumes(fault_dir, tmp_path
     )
     assert finished.items() <= _cache_files(out).items()
     assert not _assert_whole(out)  # the next run deleted the leftovers
-    pages = sorted(p.name for p in (out / "html").glob("*.html"))
+    folders = (out / "html", internal_dir(out) / "html")  # reports; pages with code
+    pages = sorted(p.name for f in folders for p in f.glob("*.html"))
     assert len(pages) == 6
 
     # 3. while rendering: the HTML is being (re)written
-    for page in (out / "html").glob("*.html"):
+    for page in [p for f in folders for p in f.glob("*.html")]:
         page.unlink()
     index_before = (out / "index.html").read_bytes()
-    _kill_when(command, lambda: any((out / "html").glob("*.html")), "rendering")
+    _kill_when(command, lambda: any(p for f in folders for p in f.glob("*.html")), "rendering")
     _assert_whole(out)
     assert (out / "index.html").read_bytes() == index_before  # the old index, whole
     manifest = runner.run_plan(runner.load_plan(path), out_dir=out, jobs=2)
     assert all(r["status"] == "cached" for r in manifest["runs"])
-    assert sorted(p.name for p in (out / "html").glob("*.html")) == pages
+    assert sorted(p.name for f in folders for p in f.glob("*.html")) == pages
     assert not _assert_whole(out)
 
 
@@ -401,7 +404,9 @@ def test_ingest_and_run_never_change_the_raw_data(project_home):
     ran = workbench("run", "default", "--only", "data_quality", "--jobs", "1")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     manifest = json.loads(
-        (project_home / "reports" / "default" / "manifest.json").read_text(encoding="utf-8")
+        (internal_dir(project_home / "reports" / "default") / "manifest.json").read_text(
+            encoding="utf-8"
+        )
     )
     assert [r["status"] for r in manifest["runs"]] == ["succeeded"]
     assert _snapshot(raw) == before  # same files, same bytes, same times, same modes
@@ -455,12 +460,14 @@ def test_run_ids_and_grid_values_stay_inside(fault_dir, tmp_path):
     manifest = runner.run_plan(runner.load_plan(path), out_dir=out, jobs=2)
     assert [r["status"] for r in manifest["runs"]] == ["succeeded"] * 2
     created = set(tmp_path.rglob("*")) - before
-    outside = sorted(p for p in created if not p.resolve().is_relative_to(out.resolve()))
+    roots = (out.resolve(), internal_dir(out).resolve())  # the shared folder and its twin
+    outside = sorted(p for p in created if not any(p.resolve().is_relative_to(r) for r in roots))
     assert created and not outside, outside
     assert not Path("/tmp/evil.ipynb").exists() and not Path("/tmp/evil]").exists()
-    names = sorted(p.name for p in (out / "notebooks").iterdir())
+    names = sorted(p.name for p in (internal_dir(out) / "notebooks").iterdir())
     assert names == ["_._.._evil_label_.._.._x_.ipynb", "_._.._evil_label__tmp_evil_.ipynb"]
-    assert len(list((out / "html").glob("*.html"))) == 4
+    assert len(list((out / "html").glob("*.html"))) == 2  # reports; the code pages beside
+    assert len(list((internal_dir(out) / "html").glob("*.code.html"))) == 2
 
 
 def test_every_output_path_is_checked(fault_dir, tmp_path, monkeypatch):

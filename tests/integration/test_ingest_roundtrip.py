@@ -76,18 +76,22 @@ def test_every_planted_flaw_is_caught(messy_province, tmp_path):
     panel_keys = set(
         zip(result.tables["panel"]["school_id"], result.tables["panel"]["year"], strict=True)
     )
+    rule_of = {"range": "out_of_range"}  # the generator's name → the reject's
     for flaw in province.truth["realism"]["impossible_values"]:
-        if flaw["expected_rule"] == "unknown_school":
-            hits = rejects[
-                (rejects["rule"] == "unknown_school") & (rejects["value"] == flaw["value"])
-            ]
-        else:
-            hits = rejects[
-                (rejects["value"].str.contains(str(flaw["value"]), regex=False))
-                | (rejects["rule"] == flaw["expected_rule"])
-            ]
+        # each planted flaw is found on its own row: its school (the planted id for an
+        # unknown school), year, column and rule, showing the planted value
+        rule = rule_of.get(flaw["expected_rule"], flaw["expected_rule"])
+        school = flaw["value"] if rule == "unknown_school" else flaw["school_id"]
+        mine = rejects[
+            (rejects["school_id"] == school)
+            & (rejects["year"].astype(int) == flaw["year"])
+            & (rejects["rule"] == rule)
+            & (rejects["column"] == flaw["column"])
+        ]
+        hits = mine[mine["value"].str.contains(str(flaw["value"]), regex=False)]
+        assert len(hits) == 1, (flaw, mine.to_dict("records"))
+        if rule != "unknown_school":
             assert (flaw["school_id"], flaw["year"]) not in panel_keys, flaw
-        assert len(hits), flaw
     for dup in province.truth["realism"]["duplicate_rows"]:
         key = f"{dup['school_id']}/{dup['year']}"
         rule = "duplicate_row" if dup["kind"] == "exact" else "duplicate_conflict"

@@ -31,6 +31,7 @@ from analysis import runner
 from analysis.core import i18n
 from analysis.report import privacy, record, tables
 from analysis.runner import executors, render, share
+from analysis.runner.layout import internal_dir
 from tests.conftest import built_once
 
 # with pytest-xdist, every test of the default plan's run goes to one worker (built once)
@@ -430,10 +431,10 @@ def test_planted_data_leaves_shared_pages_and_csvs(planted_plan):
 def test_internal_outputs_keep_the_data_and_say_so(planted_plan):
     _, out, runs = planted_plan
     # by design: the executed notebook and the page with code are the researchers' copies
-    code = _text(out / "html" / "public.code.html")
+    code = _text(internal_dir(out) / "html" / "public.code.html")
     assert all(name in code for name in NAMES)
     assert i18n.label("privacy", "internal_code", "en") in code
-    assert NAMES[0] in _text(out / "notebooks" / "public.ipynb")
+    assert NAMES[0] in _text(internal_dir(out) / "notebooks" / "public.ipynb")
     # the payload (full data) never reaches a page
     assert record.TABLE_MIME not in code and record.DATA_MIME not in code
     assert runs["public"]["internal"] is False
@@ -442,9 +443,17 @@ def test_internal_outputs_keep_the_data_and_say_so(planted_plan):
         runner.PLAN_INTERNAL
     ]
     banner = i18n.label("privacy", "internal_banner", "en")
-    for run_id in ("named", "marked"):
-        assert banner in _text(out / "html" / f"{run_id}.report.html")
+    for run_id in ("named", "marked"):  # internal runs: pages and data beside the shared folder
+        assert banner in _text(internal_dir(out) / "html" / f"{run_id}.report.html")
+        assert not (out / "html" / f"{run_id}.report.html").exists()
+        assert not (out / "data" / run_id).exists()
+        assert list((internal_dir(out) / "data" / run_id).glob("*.csv"))
     assert banner not in _text(out / "html" / "public.report.html")
+    # reports/<plan>/ published as a folder: every file passes what the bundle checks
+    shared = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert not any(n.endswith((".code.html", ".ipynb", "manifest.json")) for n in shared)
+    assert share.scan_files(shared, lang="en") == []
+    assert not any(name.encode() in content for name in NAMES for content in shared.values())
     index = _text(out / "index.html")
     mark = i18n.label("index", "internal", "en")
     rows = {
@@ -532,7 +541,7 @@ def test_share_refuses_a_bundle_that_breaks_the_rules(tmp_path):
     (out / "html").mkdir(parents=True)
     page = tables.html_table(planted(), lang="vi")  # a raw table slipped into a page
     (out / "html" / "r.report.html").write_text(page, encoding="utf-8")
-    (out / "notebooks").mkdir()
+    (internal_dir(out) / "notebooks").mkdir(parents=True)
     manifest = {
         "plan": "p",
         "title": "p",
@@ -552,7 +561,7 @@ def test_share_refuses_a_bundle_that_breaks_the_rules(tmp_path):
             }
         ],
     }
-    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (internal_dir(out) / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(share.ShareRefused) as refused:
         share.build(out, dest=tmp_path / "b.zip")
     assert any("pupil_name" in p for p in refused.value.problems)
@@ -581,12 +590,13 @@ def test_payloads_come_back_from_a_remote_run(tmp_path):
     executed.write_bytes(outcome["notebook_bytes"])
     run = runner.Run("remote", notebook, job["parameters"], "test")
     tables, declared = runner.publish_data(out, run, executed, "vi")
+    # the notebook names pupils: the run is internal, its tables beside the shared folder
     assert [t["file"] for t in tables] == [
-        "data/remote/planted.csv",
-        "data/remote/planted_figure.csv",
+        "../out.internal/data/remote/planted.csv",
+        "../out.internal/data/remote/planted_figure.csv",
     ]
-    assert declared == ["names pupils"]
-    assert privacy.scan_csv(out / "data" / "remote" / "planted.csv") == []
+    assert declared == ["names pupils"] and not (out / "data").exists()
+    assert privacy.scan_csv(internal_dir(out) / "data" / "remote" / "planted.csv") == []
 
 
 # --------------------------------------------------------------------------
@@ -742,7 +752,8 @@ def _one_page_plan(out: Path, page: str, status: str = "succeeded", internal: bo
            "internal_reasons": ["notebook"] if internal else []}  # fmt: skip
     manifest = {"plan": "p", "title": "p", "lang": "vi", "dataset": "x", "created": "now",
                 "code_version": "v", "runs": [run]}  # fmt: skip
-    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    internal_dir(out).mkdir(parents=True, exist_ok=True)
+    (internal_dir(out) / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -787,7 +798,8 @@ def test_a_plan_with_nothing_to_share_gives_no_bundle(tmp_path):
         "title": "p",
         "runs": [{"id": "a", "status": "failed", "output": "notebooks/a.ipynb"}],
     }
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    internal_dir(tmp_path).mkdir()
+    (internal_dir(tmp_path) / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(share.NotRunError, match="no run can be shared"):
         share.build(tmp_path)
     assert not list(tmp_path.glob("*.zip"))

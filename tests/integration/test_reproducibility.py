@@ -19,6 +19,7 @@ import pandas as pd
 
 from analysis import runner
 from analysis.runner import keys
+from analysis.runner.layout import internal_dir
 from tests.integration.test_runner import _notebook, _plan
 
 WORDS = [f"school-{i}" for i in range(40)]
@@ -68,7 +69,7 @@ def test_kernel_gets_the_fixed_hash_seed_and_the_manifest_records_it(tmp_path):
         assert float(figures[run, "draw"]) == float(np.random.default_rng(seed).random())
 
     # the manifest holds what repeating a run needs, seeds included
-    saved = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    saved = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     assert saved["seeds"] == {"PYTHONHASHSEED": "0"}
     runs = {r["id"]: r for r in saved["runs"]}
     # the notebook's default seed when the plan does not set one, the plan's when it does

@@ -17,6 +17,7 @@ import yaml
 
 from analysis import runner
 from analysis.runner import render
+from analysis.runner.layout import internal_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,7 +128,7 @@ def test_manifest_records_inputs_versions_and_times(plan_dir, tmp_path):
         assert key in run
     assert manifest["packages"]["pandas"] and manifest["code_version"].startswith("0.1.0+")
     assert any(i["path"].endswith("maschools.yml") for i in run["inputs"])
-    saved = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    saved = json.loads((internal_dir(tmp_path / "o") / "manifest.json").read_text(encoding="utf-8"))
     assert saved["runs"][0]["status"] == "succeeded"
 
 
@@ -196,7 +197,7 @@ def test_cache_follows_content_a_cell_edit_and_one_changed_value(
     statuses, before = run()
     assert statuses == ["succeeded"] * 2
     # one value changed in place, same rows: the data run runs again, and its shared tables
-    # (reports/<plan>/.cache/shared) are computed afresh, not read back stale
+    # (reports/<plan>.internal/.cache/shared) are computed afresh, not read back stale
     panel = pd.read_parquet(processed / "panel.parquet")
     last = panel["year"] == panel["year"].max()
     panel.loc[last, "computers_teaching"] = panel.loc[last, "computers_teaching"] * 2

@@ -24,6 +24,7 @@ import yaml
 from analysis import runner
 from analysis.data import ingest, synth
 from analysis.report import tables
+from analysis.runner.layout import internal_dir
 from tests.conftest import built_once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,7 +198,10 @@ def hostile_reports(tmp_path_factory):
 
 
 def _page(out: Path, run_id: str, kind: str) -> Path:
-    return out / "html" / f"{runner.safe_name(run_id)}.{kind}.html"
+    """A run's page: in the shared folder, or beside it (pages with code, internal runs)."""
+    name = f"{runner.safe_name(run_id)}.{kind}.html"
+    shared = out / "html" / name
+    return shared if shared.is_file() else internal_dir(out) / "html" / name
 
 
 @pytest.mark.slow
@@ -216,6 +220,7 @@ def test_runs_finish_and_the_bad_unit_fails_cleanly(hostile_reports):
 def test_no_page_carries_live_markup(hostile_reports):
     out, runs = hostile_reports
     pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
+    pages += sorted((internal_dir(out) / "html").glob("*.html"))
     assert len(pages) == 1 + 2 * len(runs)
     for path in pages:
         raw, _, live = read_page(path)
@@ -327,7 +332,7 @@ def test_string_parameters_arrive_as_literals(tmp_path):
         assert seen[name] == value, name  # exactly the string, nothing evaluated
         assert seen[f"type_{name}"] == "str"
     assert seen["lang"] == "en"
-    saved = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    saved = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     assert saved["runs"][0]["status"] == "succeeded", saved["runs"][0]["error"]
     assert {k: saved["runs"][0]["parameters"][k] for k in payloads} == payloads
     # the index shows the parameters as text too
@@ -341,5 +346,5 @@ def test_an_unknown_language_or_dataset_is_refused_before_anything_runs(tmp_path
         done = _cli_run(plan, tmp_path / "out", option, value)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
         assert option in done.stderr and "Plan refused" in done.stderr
-        assert not (tmp_path / "out" / "notebooks").exists()
+        assert not (internal_dir(tmp_path / "out") / "notebooks").exists()
         assert not list(tmp_path.glob("PWNED*"))

@@ -1,6 +1,6 @@
 """A small on-disk cache for tables several runs of one plan compute alike.
 
-The runner points ``$WORKBENCH_CACHE`` at ``reports/<plan>/.cache/shared``; nine
+The runner points ``$WORKBENCH_CACHE`` at ``reports/<plan>.internal/.cache/shared``; nine
 district briefs then compute the province's indicator tables once, not nine
 times. Keys include the dataset's fingerprint (a hash of its content, not of its
 row counts: one changed value with the same number of rows is a new key) and the

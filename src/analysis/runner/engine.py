@@ -34,7 +34,7 @@ from typing import Any
 
 from analysis.core import provenance
 from analysis.report import record
-from analysis.runner import keys, publish, render
+from analysis.runner import keys, layout, publish, render
 from analysis.runner.execute import fault
 from analysis.runner.executors import Executor, Outcome, Progress, executor_for, job_for, now
 from analysis.runner.plan import (
@@ -81,7 +81,8 @@ def run_plan(
     scheduler_timeout: float = 10.0,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Execute a plan; returns the manifest (also written to ``reports/<plan>/manifest.json``).
+    """Execute a plan; returns the manifest (also written to
+    ``reports/<plan>.internal/manifest.json``).
 
     Parameters
     ----------
@@ -158,17 +159,20 @@ def _validate(plan: Plan, out_dir: Path, only: str | None) -> list[Target]:
     check_name(plan.name, where=where)
     check_file_names(plan.runs, where=where)
     selected = [r for r in plan.runs if only is None or fnmatch.fnmatch(r.id, only)]
+    internal, notebooks = layout.internal_dir(out_dir), layout.notebooks_dir(out_dir)
     if only is not None and not selected:
         raise PlanError(f"--only {only!r} matches no run of plan {plan.name}")
     targets = [
         Target(
             run,
-            inside(out_dir, out_dir / "notebooks" / f"{safe_name(run.id)}.ipynb", run.entry),
-            inside(out_dir, out_dir / ".cache" / f"{safe_name(run.id)}.json", run.entry),
+            inside(internal, notebooks / f"{safe_name(run.id)}.ipynb", run.entry),
+            inside(internal, layout.cache_dir(out_dir) / f"{safe_name(run.id)}.json", run.entry),
         )
         for run in selected
     ]
-    (out_dir / ".cache").mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layout.remove_legacy(out_dir)  # an earlier runner kept internal files in the shared folder
+    layout.cache_dir(out_dir).mkdir(parents=True, exist_ok=True)
     clean_stale(out_dir)  # left by an interrupted run; never a result
     return targets
 
@@ -185,7 +189,7 @@ def _key(
             None if force or not target.output.is_file() else keys.read_cache(target.cached, key)
         )
         if cached is None:
-            output = str(target.output.relative_to(out_dir))
+            output = layout.relative(out_dir, target.output)
             rec = RunRecord(
                 run.id, run.notebook.name, run.parameters, key, "pending", output=output
             )
@@ -209,7 +213,7 @@ def _job(target: Target, out_dir: Path, timeouts: dict[str, int]) -> dict[str, A
         target.output,
         target.run.parameters,
         run_id=target.run.id,
-        shared_cache=out_dir / ".cache" / "shared",
+        shared_cache=layout.cache_dir(out_dir) / "shared",
         **timeouts,
     )
 
@@ -253,9 +257,10 @@ def _publish(plan: Plan, out_dir: Path, run: Run, rec: RunRecord, output: Path) 
 
 def clean_stale(out_dir: Path) -> None:
     """Delete temporary files an interrupted run left, only where the runner writes."""
-    for pattern in _TMP_PATTERNS:
-        for stale in out_dir.glob(pattern):
-            stale.unlink(missing_ok=True)
-        for folder in _RUNNER_FOLDERS:
-            for stale in (out_dir / folder).rglob(pattern):
+    for root in (out_dir, layout.internal_dir(out_dir)):
+        for pattern in _TMP_PATTERNS:
+            for stale in root.glob(pattern):
                 stale.unlink(missing_ok=True)
+            for folder in _RUNNER_FOLDERS:
+                for stale in (root / folder).rglob(pattern):
+                    stale.unlink(missing_ok=True)

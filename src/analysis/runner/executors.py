@@ -14,8 +14,8 @@ Dask. :class:`DaskExecutor` submits each run to an existing Dask distributed clu
 (``workbench run --scheduler tcp://HOST:PORT``). Each task (:func:`remote`) takes the
 notebook's bytes, runs the same child-process path as a local run in a scratch folder of
 the worker, and returns the outcome with the executed notebook's bytes; the client writes
-them to ``reports/<plan>/notebooks/`` atomically, so no shared filesystem is needed for
-the outputs. Workers need the project environment, the kernel and the inputs (the
+them to ``reports/<plan>.internal/notebooks/`` atomically, so no shared filesystem is
+needed for the outputs. Workers need the project environment, the kernel and the inputs (the
 processed tables) at the same paths as the client. A task whose worker dies is run again
 on another worker (distributed's lost-worker rescheduling, ``retries`` for errors); the
 child process exits when its worker is gone (its kernel with it), so a lost attempt does

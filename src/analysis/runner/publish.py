@@ -12,6 +12,7 @@ HTML, so its presence means the plan finished.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pandas as pd
 from analysis.core import files, provenance
 from analysis.data import datasets
 from analysis.report import export, privacy, record, tables
+from analysis.runner import layout
 from analysis.runner.keys import HASH_SEED, PlanInputs
 from analysis.runner.plan import Plan, Run, inside, safe_name
 
@@ -67,9 +69,10 @@ def mark_internal(run: Run, rec: RunRecord, declared: list[str]) -> None:
     rec.internal_reasons = reasons
 
 
-def data_dir(out_dir: Path, run_id: str) -> Path:
-    """``reports/<plan>/data/<run>``: the run's tables as CSV."""
-    return out_dir / "data" / safe_name(run_id)
+def data_dir(out_dir: Path, run_id: str, *, internal: bool = False) -> Path:
+    """``reports/<plan>/data/<run>``: the run's tables as CSV (an internal run's in
+    ``reports/<plan>.internal/data/<run>``, outside the shared folder)."""
+    return layout.data_root(out_dir, internal=internal) / safe_name(run_id)
 
 
 def publish_data(
@@ -77,7 +80,9 @@ def publish_data(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Write each table a notebook recorded to ``data/<run>/<name>.csv``, rules applied.
 
-    The CSVs are UTF-8 with a BOM, so Excel reads Vietnamese, with CRLF rows.
+    The CSVs are UTF-8 with a BOM, so Excel reads Vietnamese, with CRLF rows. An internal
+    run's (the plan's mark or the notebook's) go to the internal folder, and the shared
+    folder keeps none of that run's tables.
 
     Returns
     -------
@@ -85,15 +90,21 @@ def publish_data(
         What was written (one dict per table: name, label, kind, file, rows, suppressed
         cells, removed columns) and the notebook's internal reasons.
     """
-    folder = inside(out_dir, data_dir(out_dir, run.id), run.entry)
     if not notebook.is_file():
         return [], []
     nb = json.loads(notebook.read_text(encoding="utf-8"))
+    declared = record.read_internal(nb)
+    internal = run.internal or bool(declared)
+    root = layout.internal_dir(out_dir) if internal else out_dir
+    folder = inside(root, data_dir(out_dir, run.id, internal=internal), run.entry)
+    other = data_dir(out_dir, run.id, internal=not internal)
+    if other.is_dir():  # the run changed side since it last ran: nothing stays behind
+        shutil.rmtree(other)
     written = []
     keep = set()
     for payload in record.read_tables(nb):
         shared = shared_table(payload, lang=lang)
-        target = inside(out_dir, folder / f"{payload['file']}.csv", run.entry)
+        target = inside(root, folder / f"{payload['file']}.csv", run.entry)
         text = tables.localise(shared.frame, lang).to_csv(index=False, lineterminator="\r\n")
         files.atomic_write(target, text.encode("utf-8-sig"))
         keep.add(target.name)
@@ -102,7 +113,7 @@ def publish_data(
                 "name": payload["name"],
                 "label": payload.get("label", ""),
                 "kind": payload["kind"],
-                "file": str(target.relative_to(out_dir)),
+                "file": layout.relative(out_dir, target),
                 "rows": len(shared.frame),
                 "suppressed_cells": shared.suppressed_cells,
                 "removed_columns": shared.removed_columns,
@@ -112,7 +123,7 @@ def publish_data(
         for stale in folder.glob("*.csv"):
             if stale.name not in keep:
                 stale.unlink(missing_ok=True)
-    return written, record.read_internal(nb)
+    return written, declared
 
 
 def shared_table(payload: dict[str, Any], *, lang: str = "vi") -> privacy.Shared:
@@ -181,24 +192,32 @@ def manifest(
 
 
 def write_figures(out_dir: Path, records: list[RunRecord], lang: str) -> pd.DataFrame:
-    """``figures.csv`` and ``figures.parquet``: every run's key figures, rules applied."""
+    """``figures.csv`` and ``figures.parquet``: the key figures, rules applied — of the runs
+    that are not internal in the shared folder, of every run in the internal one (the
+    team's index shows them)."""
     figures = pd.DataFrame(
         [{"run": r.id, "notebook": r.notebook, **f} for r in records for f in r.figures],
         columns=FIGURE_COLUMNS,
     )
     figures["value"] = figures["value"].map(lambda v: "" if v is None else str(v))
     figures = privacy.public_figures(figures, lang=lang)
-    with files.replacing(out_dir / "figures.parquet") as tmp:
-        figures.to_parquet(tmp, index=False)
-    # CRLF rows (RFC 4180): a value holding a bare carriage return is then quoted, not split
-    files.atomic_write(out_dir / "figures.csv", figures.to_csv(index=False, lineterminator="\r\n"))
+    internal = {r.id for r in records if r.internal}
+    shared = figures[~figures["run"].isin(internal)].reset_index(drop=True)
+    for folder, frame in ((layout.internal_dir(out_dir), figures), (out_dir, shared)):
+        folder.mkdir(parents=True, exist_ok=True)
+        with files.replacing(folder / "figures.parquet") as tmp:
+            frame.to_parquet(tmp, index=False)
+        # CRLF rows (RFC 4180): a value holding a bare carriage return is quoted, not split
+        text = frame.to_csv(index=False, lineterminator="\r\n")
+        files.atomic_write(folder / "figures.csv", text)
     return figures
 
 
 def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
     """``manifest.json``: written last, so its presence means the plan's outputs are whole."""
     files.atomic_write(
-        out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
+        layout.manifest_path(out_dir),
+        json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
     )
 
 
@@ -216,7 +235,7 @@ def kpi_workbook(plan: Plan, out_dir: Path, inputs: PlanInputs) -> tuple[str | N
     if inputs.kind != "processed":
         return None, None
     target = out_dir / f"kpi_{plan.lang}.xlsx"
-    stamp = out_dir / ".cache" / "kpi.json"
+    stamp = layout.cache_dir(out_dir) / "kpi.json"
     key = provenance.sha256_json({"inputs": inputs.record, "code": inputs.code, "lang": plan.lang})
     try:
         if target.is_file() and json.loads(stamp.read_text(encoding="utf-8"))["key"] == key:

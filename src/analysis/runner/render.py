@@ -41,7 +41,7 @@ from urllib.parse import quote
 
 from analysis.core import i18n
 from analysis.report import privacy, record, tables
-from analysis.runner import publish
+from analysis.runner import layout, publish
 from analysis.runner.plan import safe_name
 
 _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I)
@@ -62,10 +62,11 @@ def banner(text: str) -> str:
     return f'<div class="cds-internal" style="{BANNER_STYLE}">{html.escape(text)}</div>'
 
 
-def data_link(run_id: str, stem: str, lang: str) -> str:
-    """The link under a table or figure to its CSV (relative to ``html/``)."""
+def data_link(run_id: str, stem: str, lang: str, data: str = "../data") -> str:
+    """The link under a table or figure to its CSV; ``data``: the data folder, relative to
+    the page's folder (a page with code sits beside the shared folder, its CSVs in it)."""
 
-    href = f"../data/{quote(safe_name(run_id))}/{quote(stem)}.csv"
+    href = f"{data}/{quote(safe_name(run_id))}/{quote(stem)}.csv"
     text = html.escape(i18n.label("privacy", "data_link", lang))
     return f'<p class="cds-data-link"><a href="{html.escape(href)}" download>{text}</a></p>'
 
@@ -84,7 +85,9 @@ def _plain_table_notice(text: str, lang: str) -> str | None:
     return None
 
 
-def prepare(nb, *, run_id: str, lang: str, with_code: bool, internal: bool):
+def prepare(
+    nb, *, run_id: str, lang: str, with_code: bool, internal: bool, data_href: str = "../data"
+):
     """The notebook as a page shows it (see the module docstring); changes ``nb`` in place."""
     import nbformat
 
@@ -102,7 +105,8 @@ def prepare(nb, *, run_id: str, lang: str, with_code: bool, internal: bool):
             if kind is not None:
                 payload = data[kind]
                 payload = json.loads(payload) if isinstance(payload, str) else dict(payload)
-                link = data_link(run_id, record.unique_stem(payload["name"], used), lang)
+                stem = record.unique_stem(payload["name"], used)
+                link = data_link(run_id, stem, lang, data_href)
                 if kind == record.DATA_MIME:
                     shown = link
                 elif with_code:
@@ -140,6 +144,7 @@ def to_html(
     run_id: str | None = None,
     lang: str = "vi",
     internal: bool = False,
+    data: str = "../data",
 ) -> str:
     import nbformat
     from nbconvert import HTMLExporter
@@ -151,6 +156,7 @@ def to_html(
         lang=lang,
         with_code=with_code,
         internal=internal,
+        data_href=data,
     )
     exporter = HTMLExporter(
         template_name="lab",
@@ -179,9 +185,12 @@ def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str
     if not notebook.is_file():
         return {}
     stem = notebook.stem
-    (out_dir / "html").mkdir(exist_ok=True)
     internal = bool(run.get("internal"))
-    stamp_file = out_dir / ".cache" / "render" / f"{stem}.json"
+    for side in (True, False):
+        layout.html_dir(out_dir, internal=side).mkdir(parents=True, exist_ok=True)
+    if internal:  # a run that became internal leaves no page in the shared folder
+        (layout.html_dir(out_dir, internal=False) / f"{stem}.report.html").unlink(missing_ok=True)
+    stamp_file = layout.cache_dir(out_dir) / "render" / f"{stem}.json"
     stamp = {"internal": internal, "lang": lang, "id": run["id"]}
     try:
         same = json.loads(stamp_file.read_text(encoding="utf-8")) == stamp
@@ -189,13 +198,14 @@ def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str
         same = False
     links = {}
     for kind, with_code in (("code", True), ("report", False)):
-        target = out_dir / "html" / f"{stem}.{kind}.html"
+        folder = layout.html_dir(out_dir, internal=internal or with_code)
+        target = folder / f"{stem}.{kind}.html"
+        data = layout.relative(folder, layout.data_root(out_dir, internal=internal))
         if not same or not target.is_file() or target.stat().st_mtime < notebook.stat().st_mtime:
-            page = to_html(
-                notebook, with_code=with_code, run_id=run["id"], lang=lang, internal=internal
-            )
+            page = to_html(notebook, with_code=with_code, run_id=run["id"], lang=lang,
+                           internal=internal, data=data)  # fmt: skip
             _write(target, page)
-        links[kind] = str(target.relative_to(out_dir))
+        links[kind] = layout.relative(out_dir, target)
     stamp_file.parent.mkdir(parents=True, exist_ok=True)
     _write(stamp_file, json.dumps(stamp))
     return links
@@ -216,7 +226,9 @@ def render_plan(out_dir: Path, manifest: dict[str, Any]) -> Path:
 def _figures(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
     import pandas as pd
 
-    path = out_dir / "figures.parquet"
+    path = layout.internal_dir(out_dir) / "figures.parquet"  # every run's, for the index
+    if not path.is_file():
+        path = out_dir / "figures.parquet"
     if not path.is_file():
         return {}
     frame = pd.read_parquet(path)
@@ -282,7 +294,7 @@ def index_html(
             {
                 "run": run,
                 "links": run_links,
-                "figures": figs,
+                "figures": [] if run.get("internal") else figs,  # in its internal page
                 "district": _district(run, figs, names),
                 "params": ", ".join(
                     f"{k}={_shortened(v)}" for k, v in run["parameters"].items() if k != "processed"
@@ -297,6 +309,7 @@ def index_html(
         lang=lang,
         title=title,
         shared=shared,
+        manifest_link=layout.relative(out_dir, layout.manifest_path(out_dir)),
         kpi=kpi if kpi and (out_dir / kpi).is_file() else None,
         notebooks=sorted({r["run"]["notebook"] for r in items}),
         districts=sorted({r["district"] for r in items if r["district"]}),
@@ -313,7 +326,8 @@ def index_html(
 
 
 def load_manifest(out_dir: Path) -> dict[str, Any]:
-    return json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+    """The manifest of the plan whose shared folder is ``out_dir`` (in its internal folder)."""
+    return json.loads(layout.manifest_path(out_dir).read_text(encoding="utf-8"))
 
 
 def _shortened(value, limit: int = 80) -> str:

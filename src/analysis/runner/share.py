@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.report import privacy
-from analysis.runner import render
+from analysis.runner import layout, render
 
 
 class NotRunError(RuntimeError):
@@ -115,10 +115,10 @@ def build(out_dir: Path, *, dest: Path | None = None) -> Bundle:
     scan finds a personal column or an unsuppressed small cell (nothing is written then).
     """
     out_dir = Path(out_dir)
-    if not (out_dir / "manifest.json").is_file():
+    if not layout.manifest_path(out_dir).is_file():
         raise NotRunError(
-            f"the plan has not been run: {out_dir} has no manifest.json (a plan writes it "
-            "when it finishes)"
+            f"the plan has not been run: {layout.internal_dir(out_dir)} has no manifest.json "
+            "(a plan writes it when it finishes)"
         )
     manifest = render.load_manifest(out_dir)
     plan, lang = manifest["plan"], manifest.get("lang", "vi")
