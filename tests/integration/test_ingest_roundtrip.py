@@ -9,6 +9,7 @@ import pandas.testing as pdt
 import pytest
 
 from analysis.data import ingest, schema, synth
+from analysis.data.synth import raw_files
 
 REGISTER = ["schools", "units", "membership", "crosswalk"]
 
@@ -124,7 +125,11 @@ def test_rejects_accounting_counts_rows_not_problems(messy_province):
 def test_unknown_column_is_reported_and_kept(realistic_ingested):
     _, result, _ = realistic_ingested
     assert any("Ghi chú" in w for w in result.warnings)
-    assert set(result.extra_values["header"]) <= {"Ghi chú"}
+    # The spacing template's note column: every filled cell kept, with its text and row.
+    extra = result.extra_values
+    assert set(extra["header"]) == {"Ghi chú"}
+    assert set(extra["value"]) == {raw_files.NOTE_TEXT}
+    assert len(extra) >= 5 and extra[["file", "row"]].duplicated().sum() == 0
 
 
 def test_ingest_is_idempotent(realistic_province, tmp_path):

@@ -67,7 +67,7 @@ class Case:
     rejects: list[tuple[str, int, str]] = field(default_factory=list)  # (rule, row, column)
     warnings: list[str] = field(default_factory=list)  # fragments, each in one warning
     accepted: int | None = None  # panel rows accepted
-    check: Callable[[ingest.IngestResult], None] | None = None
+    check: Callable[[ingest.IngestResult], bool] | None = None
     table: str = "panel"
 
 
@@ -82,6 +82,7 @@ def _enrolment_is(expected: list[int]):
     def check(result):
         got = result.tables["panel"].sort_values(["school_id", "year"])["enrolment"].tolist()
         assert got == sorted(expected) or got == expected
+        return True
 
     return check
 
@@ -144,11 +145,16 @@ case(
 
 def _legacy_names(encoding: str):
     def check(result):
-        names = result.tables["panel"]["school_name"].tolist()
-        expected = [legacy.to_unicode(legacy.from_unicode(n, encoding), encoding) for n in names]
+        panel = result.tables["panel"].sort_values(["school_id", "year"])
+        names = panel["school_name"].tolist()
+        # The names the file was written from, through the font's own losses (TCVN3 has no
+        # toned capitals), not the names read back run through the converter again.
+        written = PANEL.sort_values(["school_id", "year"])["school_name"]
+        expected = [legacy.to_unicode(legacy.from_unicode(n, encoding), encoding) for n in written]
         assert names == expected
         assert all(not legacy.looks_legacy(n) for n in names)
         assert any("ư" in n or "ờ" in n or "ọ" in n for n in names), names
+        return True
 
     return check
 
@@ -877,7 +883,8 @@ def test_case(c: Case, tmp_path):
         assert any(fragment in w for w in result.warnings), (fragment, result.warnings)
     if c.check is not None:
         outcome = c.check(result)
-        assert outcome is None or outcome, c.id
+        assert outcome is not None, f"{c.id}: a check returns its verdict"
+        assert bool(outcome), c.id
 
 
 def test_large_file_is_streamed_not_loaded(tmp_path):

@@ -117,6 +117,9 @@ def test_shocks_are_recorded_with_the_profile_default():
         for by_year in record["by_district"].values():
             assert set(by_year) == {str(y) for y in synth.SCHOOL_YEARS}
             assert (sd == 0) == all(v == 0 for v in by_year.values())
+        if sd:  # the draws themselves have the recorded spread, not only the record says so
+            draws = np.array([v for by in record["by_district"].values() for v in by.values()])
+            assert 0.6 * sd < draws.std(ddof=1) < 1.4 * sd, draws.std(ddof=1)
     assert "district_year_sd" not in synth.PARAMS["score"]  # recorded, not planted globally
 
 

@@ -103,6 +103,10 @@ def write(province: Province, out: Path) -> list[Path]:
     return written
 
 
+NOTE_TEXT = "Đã rà soát số liệu"  # the text of the "Ghi chú" cells that are filled
+NOTE_EVERY = 40  # one row in this many carries a note
+
+
 def _write_report(
     path: Path, year: int, rows: pd.DataFrame, kind: str, rng: np.random.Generator
 ) -> None:
@@ -116,7 +120,7 @@ def _write_report(
     if kind == "spacing":
         headers.append(UNKNOWN_COLUMN)
     body = []
-    for record in rows.to_dict(orient="records"):
+    for position, record in enumerate(rows.to_dict(orient="records")):
         texts = record["_cell_text"]
         line = []
         for c in columns:
@@ -124,8 +128,8 @@ def _write_report(
             if specs[c].dtype == "bool":
                 value = _bool_text(value)
             line.append(value)
-        if kind == "spacing":
-            line.append(None)
+        if kind == "spacing":  # a note on some rows, as offices write them; most left blank
+            line.append(NOTE_TEXT if position % NOTE_EVERY == NOTE_EVERY - 1 else None)
         body.append(line)
     title = [
         DEPARTMENT,
