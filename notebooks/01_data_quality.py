@@ -30,7 +30,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from analysis import datasets, i18n, indicators, maturity, plots, quality, record
+from analysis import datasets, export, i18n, indicators, maturity, plots, quality, record
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
@@ -64,19 +64,20 @@ if applicable:
     if rows:
         by_rule = rejects.groupby("rule").size().rename(i18n.label("charts", "rows", lang)).to_frame()
         record.table("rejects_by_rule", by_rule, label=i18n.label("charts", "rejects_title", lang), lang=lang)
-        first = quality.without_paths(rejects.head(15))
-        record.table("rejects", first, lang=lang)
+        record.table("rejects", quality.without_paths(rejects), lang=lang, show=15)
 
 # %%
 if applicable:
     violations = quality.rule_violations(data)
     say("violations_text", n=len(violations))
     record.figure("rule_violations", len(violations))
-    record.table("rule_violations", violations.head(15), lang=lang)
+    record.table("rule_violations", violations, lang=lang, show=15)
     flags = quality.outliers(data, threshold=threshold)
     say("outliers_text", n=len(flags), threshold=threshold)
     record.figure("outliers", len(flags))
-    record.table("outliers", flags.sort_values("score", key=abs, ascending=False).head(15), lang=lang)
+    flags = flags.sort_values("score", key=abs, ascending=False)
+    # a school value the public workbook hides (small cell, or its complement) stays hidden
+    record.table("outliers", export.hide_as_published(flags, data), lang=lang, show=15)
 
 # %%
 if applicable:

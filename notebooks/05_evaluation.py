@@ -63,6 +63,8 @@ if programme:
                          cluster=programme["unit"]).tidy().iloc[0]
     say("twfe", twfe=fmt(tw["estimate"]), low=fmt(tw["conf_low"]), high=fmt(tw["conf_high"]))
     say("twfe_note")
+    record.figure("programme", programme["name"][lang])
+    record.figure("outcome", spec.label(outcome, lang))
     record.figure("att_overall", round(float(overall["estimate"]), 5))
     record.figure("att_conf_low", round(float(overall["conf_low"]), 5))
     record.figure("att_conf_high", round(float(overall["conf_high"]), 5))

@@ -73,7 +73,7 @@ if applicable:
     record.table("importance", risk.importance, lang=lang, digits=3)
     if show_names:
         display(Markdown(i18n.label("typology", "internal", lang)))
-        record.table("at_risk", risk.at_risk.head(20), lang=lang, digits=3)
+        record.table("at_risk", risk.at_risk, lang=lang, digits=3, show=20)
     record.figure("risk_auc", round(risk.auc, 3))
     record.figure("risk_auc_area_only", round(risk.baseline_auc, 3))
     record.figure("n_at_risk_above_half", int((risk.at_risk["risk"] > 0.5).sum()))

@@ -223,16 +223,23 @@ def pages(context, served):
     tab = Tab(context)
     index = tab.open("index", served.base + "index.html")
     opened = {"index": index}
-    for link in index.links:
-        raw, resolved = link["raw"], link["resolved"].split("#")[0]
-        if SCHEME.match(raw) or not resolved.startswith(served.root):
-            continue
-        local = served.out.parent / urllib.parse.unquote(resolved[len(served.root) :])
-        name = layout.relative(served.out, local)
-        if name.endswith(".html") and name not in opened:
-            opened[name] = tab.open(name, resolved)
+    listing = [index]  # the front page, then the run log it links (which links the code pages)
+    while listing:
+        for link in listing.pop(0).links:
+            raw, resolved = link["raw"], link["resolved"].split("#")[0]
+            if SCHEME.match(raw) or not resolved.startswith(served.root):
+                continue
+            local = served.out.parent / urllib.parse.unquote(resolved[len(served.root) :])
+            name = layout.relative(served.out, local)
+            if name.endswith(".html") and name not in opened and name != "index.html":
+                opened[name] = tab.open(name, resolved)
+                if name == RUNS:
+                    listing.append(opened[name])
     tab.close()
     return opened
+
+
+RUNS = "runs.html"  # the run log, linked from the front page
 
 
 def _reports(pages: dict[str, Page]) -> dict[str, Page]:
@@ -246,7 +253,7 @@ def _reports(pages: dict[str, Page]) -> dict[str, Page]:
 def test_index_links_every_report_of_the_plan(pages, served):
     folders = (served.out, layout.internal_dir(served.out))
     on_disk = sorted(layout.relative(served.out, p) for f in folders for p in f.glob("html/*.html"))
-    assert on_disk and sorted(k for k in pages if k != "index") == on_disk
+    assert on_disk and sorted(k for k in pages if k not in ("index", RUNS)) == on_disk
     assert len(_reports(pages)) == 6 + 9  # six notebooks and one brief per district
 
 
@@ -339,9 +346,9 @@ def test_every_link_resolves(pages, served):
 
 
 def test_links_to_downloads_are_checked_too(pages, served):
-    """The downloads are among the links checked above: the manifest and the figures table
-    and the KPI workbook (Excel) from the index, the data behind tables and figures (CSV)
-    from the reports."""
+    """The downloads are among the links checked above: the KPI workbook (Excel) and the
+    front page's tables from the front page, the manifest and the figures table from the
+    run log, the data behind tables and figures (CSV) from the reports."""
 
     def downloads(page: Page, extension: str) -> list[str]:
         return [
@@ -351,11 +358,13 @@ def test_links_to_downloads_are_checked_too(pages, served):
             and link["resolved"].split("#")[0].split("?")[0].endswith(extension)
         ]
 
-    index = pages["index"]
+    index, log = pages["index"], pages[RUNS]
     manifest = served.root + urllib.parse.quote(f"{served.out.name}.internal/manifest.json")
-    assert manifest in downloads(index, ".json")
-    assert served.base + "figures.csv" in downloads(index, ".csv")
-    assert downloads(index, ".xlsx"), "the index links no KPI workbook"
+    assert manifest in downloads(log, ".json")
+    assert served.base + "figures.csv" in downloads(log, ".csv")
+    assert downloads(index, ".xlsx"), "the front page links no KPI workbook"
+    front = {served.base + f"data/front/{n}.csv" for n in ("headline", "ranking", "maturity")}
+    assert front <= set(downloads(index, ".csv")), "the front page's tables are no download"
     without = [name for name, page in _reports(pages).items() if not downloads(page, ".csv")]
     assert not without, f"reports without a CSV link: {without}"
 
@@ -369,7 +378,8 @@ def _vietnamese_words(text: str) -> set[str]:
 
 
 def test_vietnamese_text_is_present(pages):
-    assert "Kết quả" in pages["index"].text
+    assert "Chỉ tiêu so với kế hoạch" in pages["index"].text
+    assert "Nhật ký chạy" in pages[RUNS].text
     few = {}
     for name, page in _reports(pages).items():
         words = _vietnamese_words(page.text)
@@ -469,7 +479,7 @@ def test_index_and_a_brief_from_files(context, served, pages):
 
 
 # --------------------------------------------------------------------------
-# The index's filters (notebook, district, status)
+# The run log's filters (notebook, district, status)
 
 
 _ROWS = """() => [...document.querySelectorAll('tbody tr')].map((tr) => ({
@@ -499,9 +509,9 @@ def test_filters_hide_the_rows_that_do_not_match(context, served, pages):
     """Choosing a value shows the rows carrying it and hides the rows carrying another
     value (a row without the attribute, e.g. a province-wide run under a district filter,
     may go either way); choosing the empty option shows every row again."""
-    assert pages["index"].selects >= 3, "the index has no notebook, district and status filter"
+    assert pages[RUNS].selects >= 3, "the run log has no notebook, district and status filter"
     reader = Tab(context)
-    reader.open("index", served.base + "index.html")
+    reader.open("runs", served.base + RUNS)
     tab = reader.tab
     rows = tab.evaluate(_ROWS)
     assert len(rows) == 15 and all(r["shown"] for r in rows)

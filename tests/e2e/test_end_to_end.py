@@ -38,20 +38,20 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     assert all(r["status"] == "succeeded" for r in runs), [
         r for r in runs if r["status"] != "succeeded"
     ]
-    index = (out / "index.html").read_text(encoding="utf-8")
+    log = (out / "runs.html").read_text(encoding="utf-8")
     for run in runs:
         stem = runner.safe_name(run["id"])
         for kind, folder in (("code", internal_dir(out)), ("report", out)):
             page = folder / "html" / f"{stem}.{kind}.html"
             assert page.is_file(), page
-            assert layout.relative(out, page) in index  # the index links either folder
+            assert layout.relative(out, page) in log  # the run log links either folder
         report = (out / "html" / f"{stem}.report.html").read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]*src=\"https?://", report)  # viewable offline
         assert "data:image/png;base64" in report
     code = (internal_dir(out) / "html" / "links.code.html").read_text(encoding="utf-8")
     report = (out / "html" / "links.report.html").read_text(encoding="utf-8")
     assert "from_spec" in code and "from_spec" not in report
-    assert "Kết quả đánh giá" in index  # Vietnamese by default
+    assert "Nhật ký chạy" in log  # Vietnamese by default
     import pandas as pd
 
     figures = pd.read_csv(out / "figures.csv")
@@ -117,6 +117,75 @@ def _papermill(notebook: Path, output: Path, parameters: dict, env: dict) -> str
         command += ["-y", json.dumps(parameters)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
     return "" if done.returncode == 0 else f"{notebook.name}: {done.stderr[-3000:]}"
+
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")  # a code name: teachers_trained_cds
+
+
+@pytest.mark.slow
+def test_front_page_opens_on_the_province_for_a_reader(small_province, default_run):
+    """index.html is the reader's page: the province against its targets by sector, the
+    districts, maturity, training, evaluation and quality in words, every brief linked by
+    its district's name; no code names; the run log is its own page."""
+    import pandas as pd
+    import yaml
+
+    out, done = default_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    raw, text, live = read_page(out / "index.html")
+    assert not live, live  # no script, no event handler: nothing on the page runs
+    assert raw.startswith("<!doctype html>") and '<html lang="vi">' in raw
+    title = yaml.safe_load((ROOT / "config/plans/default.yml").read_text("utf-8"))["title"]
+    assert f"<title>{title['vi']}</title>" in raw
+    assert not SNAKE.findall(text), SNAKE.findall(text)[:10]
+    for heading in (
+        "Nội ngành",
+        "Ngoại ngành",
+        "Xếp hạng các huyện",
+        "Quyết định 4725",
+        "Bồi dưỡng giáo viên",
+        "Đánh giá chương trình",
+        "Chất lượng số liệu",
+    ):
+        assert heading in text, heading
+    # every indicator with a target in the definitions has its row, named as defined
+    definitions = yaml.safe_load((ROOT / "config/indicators.yml").read_text("utf-8"))
+    targeted = [d for d in definitions["indicators"] if d.get("targets")]
+    headline = raw[
+        raw.index('<table id="headline">') : raw.index("</table>", raw.index('id="headline"'))
+    ]
+    assert headline.count('<span class="status"') == len(targeted)
+    for d in targeted:
+        assert d["name"]["vi"] in headline, d["id"]
+    assert "Không đạt" in headline  # the 2025 targets not reached in 2025 are missed
+    # the briefs, by the names of the districts of the plan's grid
+    units = pd.read_parquet(small_province / "units.parquet")
+    manifest = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
+    names = dict(zip(units["unit_id"].astype(str), units["unit_name"], strict=True))
+    briefs = [r for r in manifest["runs"] if r["notebook"] == "04_district_brief.ipynb"]
+    for run in briefs:
+        href = f"html/{runner.safe_name(run['id'])}.report.html"
+        assert f'<a href="{href}">{names[str(run["parameters"]["unit"])]}</a>' in raw
+    assert text.count("hạng ") >= len(briefs)  # one rank per district and indicator
+    assert '<a href="runs.html">' in raw
+    # the evaluation says its interval and the few clusters it rests on
+    figures = pd.read_csv(out / "figures.csv")
+    evaluation = figures[figures["run"] == "evaluation"].set_index("name")["value"]
+    n = int(float(evaluation["n_clusters"]))
+    assert f"dựa trên {n} đơn vị" in text and f"Chỉ có {n} đơn vị" in text
+    # the page's tables are downloads beside it
+    for name in ("headline", "ranking", "maturity", "training"):
+        assert (out / "data" / "front" / f"{name}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    # each reader page: a real title, its language, a link back, no warnings
+    for run in manifest["runs"]:
+        page = out / "html" / f"{runner.safe_name(run['id'])}.report.html"
+        if not page.is_file():
+            continue
+        raw = page.read_text(encoding="utf-8")
+        assert '<html lang="vi">' in raw and "<title>Notebook</title>" not in raw, page
+        assert title["vi"] in raw[: raw.index("</title>")], page
+        assert 'href="../index.html"' in raw, page
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in raw, page
 
 
 @pytest.mark.slow

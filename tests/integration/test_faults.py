@@ -126,7 +126,7 @@ def test_each_fault_is_recorded_with_its_cause_and_the_rest_succeeds(fault_dir, 
         done.stdout
     )
     assert "FAILED hangs: notebook hang.ipynb, cell 4: CellTimeoutError" in done.stdout
-    index = (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "runs.html").read_text(encoding="utf-8")
     assert index.count('data-status="failed"') == 3 and "planted failure" in index
     assert index.count('data-status="succeeded"') == 2
 

@@ -454,7 +454,7 @@ def test_internal_outputs_keep_the_data_and_say_so(planted_plan):
     assert not any(n.endswith((".code.html", ".ipynb", "manifest.json")) for n in shared)
     assert share.scan_files(shared, lang="en") == []
     assert not any(name.encode() in content for name in NAMES for content in shared.values())
-    index = _text(out / "index.html")
+    index = _text(out / "runs.html")
     mark = i18n.label("index", "internal", "en")
     rows = {
         m.group(1): m.group(0)
@@ -516,8 +516,9 @@ def test_share_leaves_internal_runs_out(planted_plan, tmp_path):
     files = _check_bundle(dest, "planted")
     assert "planted/html/public.report.html" in files
     assert not any("/named" in n or "/marked" in n for n in files)
-    index = files["planted/index.html"].decode("utf-8")
-    assert "named" not in index and "marked" not in index and "manifest.json" not in index
+    for page in ("planted/index.html", "planted/runs.html"):
+        index = files[page].decode("utf-8")
+        assert "named" not in index and "marked" not in index and "manifest.json" not in index
     for content in files.values():
         assert not any(name.encode() in content for name in NAMES)
     figures = pd.read_csv(pd.io.common.BytesIO(files["planted/figures.csv"]))
@@ -648,12 +649,13 @@ def test_default_plan_kpi_workbook_is_linked_and_passes(default_reports):
     assert name == f"kpi_{manifest['lang']}.xlsx", manifest.get("kpi_error")
     assert privacy.scan_workbook(out / name) == []
     assert f'href="{name}"' in _text(out / "index.html")
+    assert f'href="{name}"' in _text(out / "runs.html")
 
 
 @pytest.mark.slow
 def test_default_plan_index_filters_by_notebook_district_and_status(default_reports):
     out, manifest = default_reports
-    index = _text(out / "index.html")
+    index = _text(out / "runs.html")
     for what in ("notebook", "district", "status"):
         assert f'<select data-filter="{what}">' in index
     briefs = [r for r in manifest["runs"] if "unit" in r["parameters"]]
@@ -673,7 +675,11 @@ def test_default_plan_share_bundle(default_reports, tmp_path):
     pages = [n for n in files if n.endswith(".report.html")]
     assert len(pages) == len(shared)
     assert f"{manifest['plan']}/{manifest['kpi_workbook']}" in files
-    assert sum(n.endswith(".csv") for n in files) == 1 + sum(len(r["tables"]) for r in shared)
+    front = len(list((out / "data" / "front").glob("*.csv")))  # the front page's tables
+    assert front == 4
+    assert sum(n.endswith(".csv") for n in files) == 1 + front + sum(
+        len(r["tables"]) for r in shared
+    )
 
 
 # --------------------------------------------------------------------------

@@ -219,9 +219,9 @@ def test_runs_finish_and_the_bad_unit_fails_cleanly(hostile_reports):
 @pytest.mark.slow
 def test_no_page_carries_live_markup(hostile_reports):
     out, runs = hostile_reports
-    pages = [out / "index.html", *sorted((out / "html").glob("*.html"))]
+    pages = [out / "index.html", out / "runs.html", *sorted((out / "html").glob("*.html"))]
     pages += sorted((internal_dir(out) / "html").glob("*.html"))
-    assert len(pages) == 1 + 2 * len(runs)
+    assert len(pages) == 2 + 2 * len(runs)
     for path in pages:
         raw, _, live = read_page(path)
         assert live == [], (path.name, live)
@@ -235,7 +235,8 @@ def test_names_are_shown_as_text(hostile_reports):
     bad = f"brief[unit={BAD_UNIT}]"
     school_start = '<script>alert("school")</script>'  # pandas cuts long cells at 50 characters
     expected = {
-        ("index", None): [DISTRICT_NAME, BAD_UNIT],  # key figure unit_name; parameters, error
+        ("runs", None): [DISTRICT_NAME, BAD_UNIT],  # key figure unit_name; parameters, error
+        ("index", None): [DISTRICT_NAME],  # the brief's link, by the district's name
         (f"brief[unit={DISTRICT}]", "report"): [DISTRICT_NAME],  # the brief's title
         (f"brief[unit={DISTRICT}]", "code"): [DISTRICT_NAME],
         (bad, "report"): [BAD_UNIT],  # the error message
@@ -243,7 +244,7 @@ def test_names_are_shown_as_text(hostile_reports):
         ("data_quality", "report"): ['<script>alert("cell")', '<script>alert("district")'],
     }
     for (run_id, kind), shown in expected.items():
-        path = out / "index.html" if kind is None else _page(out, run_id, kind)
+        path = out / f"{run_id}.html" if kind is None else _page(out, run_id, kind)
         raw, text, _ = read_page(path)
         for value in shown:
             assert value in text, (path.name, value)
@@ -335,8 +336,8 @@ def test_string_parameters_arrive_as_literals(tmp_path):
     saved = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     assert saved["runs"][0]["status"] == "succeeded", saved["runs"][0]["error"]
     assert {k: saved["runs"][0]["parameters"][k] for k in payloads} == payloads
-    # the index shows the parameters as text too
-    _, text, live = read_page(out / "index.html")
+    # the run log shows the parameters as text too
+    _, text, live = read_page(out / "runs.html")
     assert live == [] and payloads["p_b"] in text
 
 

@@ -129,6 +129,46 @@ def with_parents(table: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def hide_as_published(flags: pd.DataFrame, data, *, columns=("value", "score")) -> pd.DataFrame:
+    """School values of another table hidden where the public KPI workbook hides them.
+
+    A list that repeats school indicator values (the data-quality outliers) must not show
+    a value the workbook suppressed — not even one it hid only as a complement, or the
+    commune total minus the shown schools gives a small count back. The suppression is
+    the workbook's own (:func:`kpi_tables` with ``public``: every level, within parents).
+
+    Parameters
+    ----------
+    flags
+        Rows with ``school_id``, ``year``, ``indicator`` and the ``columns`` to hide.
+    data
+        The dataset (or its panel) the workbook is built from.
+    columns
+        The columns a hidden value is removed from (the value, and a score it can be
+        worked back from).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``flags`` with those cells missing where the workbook shows the marker.
+    """
+    frame = getattr(data, "data", data)
+    table = indicators.compute(frame, levels=tuple(SHEET_LEVELS.values()), lang="vi")
+    shown = privacy.masked(with_parents(table, frame))
+    school = shown[shown["level"] == "school"]
+    hidden = school[school["value"].isna() & table.loc[school.index, "value"].notna()]
+    keys = set(zip(hidden["indicator"], hidden["unit_id"].astype(str), hidden["year"], strict=True))
+    out = flags.copy()
+    rows = [
+        (i, s, y) in keys
+        for i, s, y in zip(out["indicator"], out["school_id"].astype(str), out["year"], strict=True)
+    ]
+    for column in columns:
+        if column in out:
+            out[column] = out[column].where(~pd.Series(rows, index=out.index), None)
+    return out
+
+
 def school_profile(school_rows: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     """Schools wide: one row per school-year, one column per indicator (by name).
 

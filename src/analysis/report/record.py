@@ -177,6 +177,7 @@ def table(
     lang: str = "vi",
     digits: int = 2,
     status: str | None = None,
+    show: int | None = None,
 ) -> None:
     """Show a table and record its data for the runner (CSV, privacy-applied report).
 
@@ -201,6 +202,9 @@ def table(
     status : str, optional
         A column of status codes (``met``, ``on_track``, ``behind``…), coloured like
         :func:`analysis.plots.status_colours`.
+    show : int, optional
+        Rows a page shows at most: a longer table shows its first ``show`` rows and says
+        "15 of 31"; the CSV keeps every row (and the privacy rules see every row).
 
     Raises
     ------
@@ -215,6 +219,7 @@ def table(
     """
     payload = _payload("table", name, frame, label, counts, lang, digits)
     payload["status"] = status
+    payload["show"] = show
     from analysis.report.tables import render_table  # light module: see the imports
 
     shown = render_table(frame_of(payload), payload, lang=lang)

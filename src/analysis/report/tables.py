@@ -133,7 +133,8 @@ def render_table(frame, payload: dict[str, Any], *, lang: str = "vi", notes=()) 
         The table's data (:func:`analysis.record.frame_of`).
     payload
         The recorded payload: ``status`` (the column of status codes to colour),
-        ``digits``, ``label`` (the caption).
+        ``digits``, ``label`` (the caption), ``show`` (rows shown at most; a note says
+        how many of how many).
     lang
         ``vi`` or ``en``.
     notes
@@ -144,6 +145,10 @@ def render_table(frame, payload: dict[str, Any], *, lang: str = "vi", notes=()) 
     str
         Escaped HTML (:func:`html_table`).
     """
+    show, total = payload.get("show"), len(frame)
+    if show is not None and total > show:  # the page shows the head; the CSV has every row
+        frame = frame.head(int(show))
+        notes = [*notes, i18n.text("tables", "rows_shown", lang, shown=int(show), total=total)]
     colours = None
     status = payload.get("status")
     if status and status in frame.columns:

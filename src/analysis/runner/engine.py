@@ -34,7 +34,7 @@ from typing import Any
 
 from analysis.core import provenance
 from analysis.report import record
-from analysis.runner import keys, layout, publish, render
+from analysis.runner import frontpage, keys, layout, publish, render
 from analysis.runner.execute import fault
 from analysis.runner.executors import Executor, Outcome, Progress, executor_for, job_for, now
 from analysis.runner.plan import (
@@ -144,6 +144,7 @@ def run_plan(
             manifest["kpi_workbook"], manifest["kpi_error"] = publish.kpi_workbook(
                 plan, out_dir, inputs
             )
+            manifest["front"], manifest["front_error"] = frontpage.build(plan, out_dir, inputs)
             render_pages(out_dir, manifest)
     finally:  # last: a manifest on disk means the plan's outputs are complete
         publish.write_manifest(out_dir, manifest)

@@ -29,7 +29,7 @@ from typing import Any
 from analysis.core import i18n, paths
 from analysis.core.config import ConfigError, load_yaml
 from analysis.data import datasets
-from analysis.measures.indicators import LEVELS
+from analysis.measures.indicators import LEVELS, load_indicators
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # the largest text (characters), list or mapping (elements) and plan (runs) accepted
@@ -53,7 +53,9 @@ class Run:
 
 @dataclass
 class Plan:
-    """A validated plan: its name, title, dataset spec, report language and runs."""
+    """A validated plan: its name, title, dataset spec, report language and runs;
+    ``rank_on``: the indicators the front page ranks districts on (``front: rank_on``;
+    empty: the headline indicators with a target)."""
 
     name: str
     path: Path
@@ -61,6 +63,7 @@ class Plan:
     dataset: str
     lang: str
     runs: list[Run] = field(default_factory=list)
+    rank_on: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------
@@ -204,6 +207,7 @@ def load_plan(
         title=raw.get("title", {"vi": raw["name"], "en": raw["name"]}),
         dataset=dataset or raw["dataset"],
         lang=lang or raw.get("lang", "vi"),
+        rank_on=_rank_on(raw, path),
     )
     _check_lang_and_dataset(plan, lang_given=lang is not None, dataset_given=dataset is not None)
     limits = _limits(raw, path)
@@ -263,6 +267,23 @@ def _read_plan_file(path: Path) -> dict[str, Any]:
     if not isinstance(raw["runs"], list):
         raise PlanError(f"{path}: key 'runs' should be a list of runs")
     return raw
+
+
+def _rank_on(raw: dict[str, Any], path: Path) -> list[str]:
+    """``front: {rank_on: [indicator, ...]}``, each an indicator of config/indicators.yml."""
+    front = raw.get("front") or {}
+    if not isinstance(front, dict) or set(front) - {"rank_on"}:
+        raise PlanError(f"{path}: key 'front' takes one key, rank_on (a list of indicator ids)")
+    chosen = front.get("rank_on") or []
+    if not isinstance(chosen, list) or not all(isinstance(i, str) for i in chosen):
+        raise PlanError(f"{path}: front.rank_on should be a list of indicator ids")
+    known = {i.id for i in load_indicators()}
+    unknown = [i for i in chosen if i not in known]
+    if unknown:
+        raise PlanError(
+            f"{path}: front.rank_on names {unknown}, not indicators of config/indicators.yml"
+        )
+    return chosen
 
 
 def _check_lang_and_dataset(plan: Plan, *, lang_given: bool, dataset_given: bool) -> None:

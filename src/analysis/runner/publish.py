@@ -170,6 +170,7 @@ def manifest(
         "plan": plan.name,
         "title": plan.title,
         "dataset": plan.dataset,
+        "dataset_title": dict(inputs.spec.title),  # as the spec names it (pages say this)
         "lang": plan.lang,
         "created": created,
         "code_version": inputs.code,

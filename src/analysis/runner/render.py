@@ -1,10 +1,12 @@
-"""Executed notebooks → self-contained HTML (with and without code) and an index.
+"""Executed notebooks → self-contained HTML (with and without code), a front page, a run log.
 
 HTML with code is for researchers; without code for policy readers. Both embed
 their images and load nothing from the network (the CDN scripts nbconvert adds
-for MathJax and require.js are removed). ``index.html`` lists every run with its
-status, parameters, duration and key figures, and filters them by notebook,
-district and status (a small inline script; the page works without it).
+for MathJax and require.js are removed). ``index.html`` is the front page for a
+policy reader (:mod:`analysis.runner.frontpage`); ``runs.html`` is the run log for
+the people who run the plan: every run with its status, parameters, duration and
+key figures, filtered by notebook, district and status (a small inline script; the
+page works without it).
 
 What each page holds (see :mod:`analysis.privacy`):
 
@@ -41,7 +43,7 @@ from urllib.parse import quote
 
 from analysis.core import i18n
 from analysis.report import privacy, record, tables
-from analysis.runner import layout, publish
+from analysis.runner import frontpage, layout, publish
 from analysis.runner.plan import safe_name
 
 _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I)
@@ -50,6 +52,10 @@ _MERMAID = re.compile(
     r"<script type=\"module\">(?:(?!</script>).)*?mermaid(?:(?!</script>).)*?</script>", re.S
 )
 
+
+_HTML_TAG = re.compile(r"<html\b[^>]*>", re.I)
+PAGE_VERSION = 2  # bump when pages change for the same notebook: cached runs re-render
+RUNS_PAGE = "runs.html"  # the run log, beside the front page index.html
 
 BANNER_STYLE = (
     "border:2px solid #d73027;color:#d73027;font-weight:bold;padding:.5rem .8rem;"
@@ -86,9 +92,18 @@ def _plain_table_notice(text: str, lang: str) -> str | None:
 
 
 def prepare(
-    nb, *, run_id: str, lang: str, with_code: bool, internal: bool, data_href: str = "../data"
+    nb,
+    *,
+    run_id: str,
+    lang: str,
+    with_code: bool,
+    internal: bool,
+    data_href: str = "../data",
+    front: str | None = None,
 ):
-    """The notebook as a page shows it (see the module docstring); changes ``nb`` in place."""
+    """The notebook as a page shows it (see the module docstring); changes ``nb`` in place.
+    A page without code drops the cells' stderr (warnings, library logs); ``front``: the
+    link back to the front page, relative to the page."""
     import nbformat
 
     used: set[str] = set()
@@ -97,6 +112,12 @@ def prepare(
             continue
         outputs = []
         for output in cell.get("outputs", []):
+            if (
+                not with_code
+                and output.get("output_type") == "stream"
+                and (output.get("name") == "stderr")
+            ):
+                continue  # warnings and library logs: the page with code keeps them
             data = output.get("data")
             if data is None:
                 outputs.append(output)
@@ -134,6 +155,10 @@ def prepare(
         banners.append(i18n.label("privacy", "internal_banner", lang))
     if banners:
         nb.cells.insert(0, nbformat.v4.new_markdown_cell("\n\n".join(banner(b) for b in banners)))
+    if front is not None:
+        back = f'<p class="cds-back"><a href="{html.escape(front)}">'
+        back += f"{html.escape(i18n.label('index', 'back', lang))}</a></p>"
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(back))
     return nb
 
 
@@ -145,7 +170,11 @@ def to_html(
     lang: str = "vi",
     internal: bool = False,
     data: str = "../data",
+    title: str | None = None,
+    front: str | None = None,
 ) -> str:
+    """One page of an executed notebook: ``title`` its ``<title>``, ``lang`` its language,
+    ``front`` the link back to the front page (see :func:`prepare`)."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -157,6 +186,7 @@ def to_html(
         with_code=with_code,
         internal=internal,
         data_href=data,
+        front=front,
     )
     exporter = HTMLExporter(
         template_name="lab",
@@ -168,7 +198,9 @@ def to_html(
     exporter.mathjax_url = ""
     exporter.require_js_url = ""
     exporter.mermaid_js_url = ""
-    body, _ = exporter.from_notebook_node(nb)
+    resources = {"metadata": {"name": title or notebook.stem}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body = _HTML_TAG.sub(f'<html lang="{html.escape(lang)}">', body, count=1)
     return _MERMAID.sub("", _REMOTE_SCRIPT.sub("", body))
 
 
@@ -178,9 +210,11 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str, str]:
-    """Both pages of one run; re-rendered when the notebook, the internal mark or the
-    language changed since the last render."""
+def render_run(
+    out_dir: Path, run: dict[str, Any], lang: str = "vi", title: str | None = None
+) -> dict[str, str]:
+    """Both pages of one run; re-rendered when the notebook, the internal mark, the
+    language or the title changed since the last render."""
     notebook = out_dir / run["output"]
     if not notebook.is_file():
         return {}
@@ -191,7 +225,8 @@ def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str
     if internal:  # a run that became internal leaves no page in the shared folder
         (layout.html_dir(out_dir, internal=False) / f"{stem}.report.html").unlink(missing_ok=True)
     stamp_file = layout.cache_dir(out_dir) / "render" / f"{stem}.json"
-    stamp = {"internal": internal, "lang": lang, "id": run["id"]}
+    stamp = {"internal": internal, "lang": lang, "id": run["id"], "title": title,
+             "version": PAGE_VERSION}  # fmt: skip
     try:
         same = json.loads(stamp_file.read_text(encoding="utf-8")) == stamp
     except (OSError, ValueError):
@@ -202,8 +237,9 @@ def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str
         target = folder / f"{stem}.{kind}.html"
         data = layout.relative(folder, layout.data_root(out_dir, internal=internal))
         if not same or not target.is_file() or target.stat().st_mtime < notebook.stat().st_mtime:
+            back = layout.relative(folder, out_dir / "index.html")
             page = to_html(notebook, with_code=with_code, run_id=run["id"], lang=lang,
-                           internal=internal, data=data)  # fmt: skip
+                           internal=internal, data=data, title=title, front=back)  # fmt: skip
             _write(target, page)
         links[kind] = layout.relative(out_dir, target)
     stamp_file.parent.mkdir(parents=True, exist_ok=True)
@@ -212,15 +248,79 @@ def render_run(out_dir: Path, run: dict[str, Any], lang: str = "vi") -> dict[str
 
 
 def render_plan(out_dir: Path, manifest: dict[str, Any]) -> Path:
-    """HTML for every executed notebook and ``index.html``; returns the index path."""
+    """HTML for every executed notebook, the front page ``index.html`` and the run log
+    ``runs.html``; returns the front page's path."""
     lang = manifest.get("lang", "vi")
+    titles = page_titles(out_dir, manifest, lang)
     links = {
-        run["id"]: render_run(out_dir, run, lang) if run.get("output") else {}
+        run["id"]: render_run(out_dir, run, lang, titles[run["id"]]) if run.get("output") else {}
         for run in manifest["runs"]
     }
+    _write(out_dir / RUNS_PAGE, runs_html(out_dir, manifest, links))
     index = out_dir / "index.html"
-    _write(index, index_html(out_dir, manifest, links))
+    _write(index, front_html(out_dir, manifest, links))
     return index
+
+
+def page_titles(out_dir: Path, manifest: dict[str, Any], lang: str) -> dict[str, str]:
+    """Run id → its page's title: what the page is, the district's name for a brief, and
+    the plan's title (``Bản tin huyện — Huyện Đại Từ · Đánh giá …``)."""
+    names = unit_names(manifest, lang)
+    runs = manifest["runs"]
+    repeated = frontpage.repeated_notebooks(runs)
+    out = {}
+    for run in runs:
+        name = frontpage.page_name(run, lang, repeated, out_dir)
+        unit = (run.get("parameters") or {}).get("unit")
+        if unit is not None:
+            name = f"{name} — {names.get(str(unit), str(unit))}"
+        out[run["id"]] = f"{name} · {plan_title(manifest)}"
+    return out
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("analysis.runner", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
+
+
+def plan_title(manifest: dict[str, Any]) -> str:
+    """The plan's title in its language."""
+    lang = manifest.get("lang", "vi")
+    title = manifest["title"]
+    return title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title)
+
+
+def front_html(
+    out_dir: Path,
+    manifest: dict[str, Any],
+    links: dict[str, dict[str, str]],
+    *,
+    shared: bool = False,
+) -> str:
+    """The front page for a policy reader (:mod:`analysis.runner.frontpage`). ``shared``:
+    the bundle's copy — ``links`` holds only the runs it shares."""
+    lang = manifest.get("lang", "vi")
+    figures = _figures(out_dir)
+    page = frontpage.context(
+        out_dir, manifest, links, figures=figures, names=unit_names(manifest, lang),
+        title=plan_title(manifest),
+    )  # fmt: skip
+    kpi = manifest.get("kpi_workbook")
+    return (
+        _environment()
+        .get_template("front.html.j2")
+        .render(
+            **page,
+            shared=shared,
+            kpi=kpi if kpi and (out_dir / kpi).is_file() else None,
+            t=lambda key, **kw: i18n.text("front", key, lang, **kw),
+            label_index=lambda key: i18n.label("index", key, lang),
+        )
+    )
 
 
 def _figures(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -264,26 +364,21 @@ def _district(run: dict[str, Any], figures: list[dict[str, Any]], names: dict[st
     return str(recorded.get("unit_name") or unit)
 
 
-def index_html(
+def runs_html(
     out_dir: Path,
     manifest: dict[str, Any],
     links: dict[str, dict[str, str]],
     *,
     shared: bool = False,
 ) -> str:
-    """The index page. ``shared``: the bundle's copy — only the given runs, no pages with
-    code, no manifest (the caller passes the runs it shares)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
+    """The run log ``runs.html``, for the people who run the plan: every run's status,
+    parameters, duration and key figures. ``shared``: the bundle's copy — only the given
+    runs, no pages with code, no manifest (the caller passes the runs it shares)."""
     lang = manifest.get("lang", "vi")
     figures = _figures(out_dir)
     names = unit_names(manifest, lang)
-    env = Environment(
-        loader=PackageLoader("analysis.runner", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
-    )
-    title = manifest["title"]
-    title = title.get(lang, manifest["plan"]) if isinstance(title, dict) else title
+    env = _environment()
+    title = plan_title(manifest)
     items = []
     for run in manifest["runs"]:
         figs = figures.get(run["id"], [])
@@ -302,7 +397,7 @@ def index_html(
             }
         )
     kpi = manifest.get("kpi_workbook")
-    template = env.get_template("index.html.j2")
+    template = env.get_template("runs.html.j2")
     return template.render(
         manifest=manifest,
         rows=items,

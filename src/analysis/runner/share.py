@@ -2,7 +2,8 @@
 
 The bundle holds, under a folder named after the plan:
 
-* ``index.html`` — the shared index: only the runs in the bundle, no links to
+* ``index.html`` and ``runs.html`` — the front page and the run log of the runs in the
+  bundle (the front page's tables in ``data/front/``), no links to
   the pages with code or the manifest;
 * ``html/<run>.report.html`` — the reports without code (privacy applied when
   they were rendered);
@@ -153,10 +154,13 @@ def build(out_dir: Path, *, dest: Path | None = None) -> Bundle:
     kpi = manifest.get("kpi_workbook")
     if kpi and (out_dir / kpi).is_file():
         files[kpi] = (out_dir / kpi).read_bytes()
+    front = manifest.get("front")
+    if front and (out_dir / front).is_dir():
+        for csv in sorted((out_dir / front).glob("*.csv")):
+            files[str(csv.relative_to(out_dir))] = csv.read_bytes()
     shared_manifest = {**manifest, "runs": shared_runs}
-    files["index.html"] = render.index_html(out_dir, shared_manifest, links, shared=True).encode(
-        "utf-8"
-    )
+    for name, write in (("index.html", render.front_html), (render.RUNS_PAGE, render.runs_html)):
+        files[name] = write(out_dir, shared_manifest, links, shared=True).encode("utf-8")
 
     problems = scan_files(files, lang=lang, kpi_path=out_dir / kpi if kpi else None)
     if problems:
