@@ -61,8 +61,11 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     # district or province name as text; should one appear, put it back in that plan
     names = set(pd.read_parquet(small_province / "units.parquet")["unit_name"])
     names |= set(pd.read_parquet(small_province / "schools.parquet")["school_name"])
+    # the page's footer names the dataset by its spec's title (config, not data): not a leak
+    title = manifest["dataset_title"]["vi"]
     for kind, folder in (("report", out), ("code", internal_dir(out))):
         _, text, _ = read_page(folder / "html" / f"indicators.{kind}.html")
+        text = text.replace(title, "")
         shown = sorted(n for n in names if n in text)
         where = "see tests/integration/test_safety.py"
         assert not shown, f"indicators.{kind}.html shows names ({where}): {shown}"
@@ -186,6 +189,17 @@ def test_front_page_opens_on_the_province_for_a_reader(small_province, default_r
         assert title["vi"] in raw[: raw.index("</title>")], page
         assert 'href="../index.html"' in raw, page
         assert 'data-mime-type="application/vnd.jupyter.stderr"' not in raw, page
+        # what made the page, in the reader's words: plan, data, school year, district
+        footer = re.search(r'<p class="cds-provenance"><small>(.*?)</small>', raw, re.S)
+        assert footer and "Trang này được tạo từ kế hoạch" in footer.group(1), page
+        assert not SNAKE.findall(footer.group(1)), (page, footer.group(1))
+        if "unit" in run["parameters"]:
+            assert names[str(run["parameters"]["unit"])] in footer.group(1)
+            assert "năm học 2024–2025" in footer.group(1)
+        code = (internal_dir(out) / "html" / page.name.replace(".report.", ".code.")).read_text(
+            encoding="utf-8"
+        )
+        assert "Tham số: " in code, page.name  # the page with code lists every parameter
 
 
 @pytest.mark.slow

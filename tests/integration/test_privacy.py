@@ -767,6 +767,7 @@ def _one_page_plan(out: Path, page: str, status: str = "succeeded", internal: bo
     [
         ("<p>/root/.venv/lib/python3.11/site-packages/csdid/att.py:52: UserWarning</p>",
          "a server path"),
+        ("<p>lib/python3.11/site-packages/csdid/att.py:52: UserWarning</p>", "a server path"),
         ("<p>Tệp C:\\Users\\an\\Desktop\\bao_cao.xlsx</p>", "a server path"),
         ('<div class="jp-OutputArea-output" data-mime-type="application/vnd.jupyter.stderr">'
          "<pre>warning</pre></div>", "error output of a notebook cell"),

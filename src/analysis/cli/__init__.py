@@ -4,7 +4,7 @@ The typer :data:`app` and :func:`main` live here; the commands, in the order
 ``workbench --help`` lists them, in:
 
 * :mod:`.data` — ``generate``, ``ingest``, ``pupils``, ``national``
-* :mod:`.reports` — ``indicators``, ``run``, ``share``
+* :mod:`.reports` — ``indicators``, ``run``, ``share``, ``params``
 * :mod:`.workspace` — ``init``, and ``--home`` before any command
 * :mod:`.common` — the consoles, the progress display and the exit on a user error
 
@@ -21,7 +21,7 @@ import typer
 from analysis import __version__
 from analysis.cli.common import console, errors
 from analysis.cli.data import generate, ingest, national, pupils
-from analysis.cli.reports import indicators, run_command, share
+from analysis.cli.reports import indicators, params, run_command, share
 from analysis.cli.workspace import home, init
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ app.command()(national)
 app.command()(indicators)
 app.command("run")(run_command)
 app.command()(share)
+app.command()(params)
 
 
 def main(argv: list[str] | None = None) -> None:

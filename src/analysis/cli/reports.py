@@ -189,7 +189,7 @@ def _print_runs(manifest: dict[str, Any], title: str) -> list[dict[str, Any]]:
     """The table of the manifest's runs (status and time); returns the failed runs."""
     table = Table(title=title)
     for header in ("run", "status", "time (s)"):
-        table.add_column(header)
+        table.add_column(header, overflow="fold")  # a default is never cut short
     failed = []
     for run in manifest["runs"]:
         seconds = "" if run["duration"] is None else f"{run['duration']:.1f}"
@@ -260,6 +260,45 @@ def share(
     console.print("Left out:", markup=False)
     for line in bundle.left_out:
         console.print(f"  - {line}", markup=False, highlight=False)
+
+
+def params(
+    notebook: Annotated[str, typer.Argument(help="A notebook of notebooks/ (03_links) or a path")],
+) -> None:
+    """List a notebook's parameters: name, default and meaning (Vietnamese and English).
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    notebook
+        ``03_links``, ``03_links.ipynb`` or the path of an ``.ipynb``.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 when there is no such notebook or it has no ``parameters`` cell.
+    """
+    from analysis.core import paths
+    from analysis.runner import plan as plan_module
+
+    candidates = [Path(notebook), paths.notebooks_dir() / notebook]
+    candidates += [c.with_name(c.name + ".ipynb") for c in list(candidates)]
+    found = next((c for c in candidates if c.suffix == ".ipynb" and c.is_file()), None)
+    if found is None:
+        names = sorted(p.stem for p in paths.notebooks_dir().glob("*.ipynb"))
+        usage_error(f"no notebook {notebook!r}; the notebooks are: {', '.join(names)}")
+    try:
+        rows = plan_module.parameter_help(cast(Path, found))
+    except plan_module.PlanError as exc:
+        fail("Notebook refused:", exc)
+    table = Table(title=f"{found.name}", show_lines=True)
+    for header in ("Tham số / Parameter", "Mặc định / Default", "Ý nghĩa", "Meaning"):
+        table.add_column(header, overflow="fold")  # a default is never cut short
+    for row in rows:
+        table.add_row(*(escape(row[k]) for k in ("name", "default", "vi", "en")))
+    console.print(table)
 
 
 def _reports_folder(plan: str) -> Path:

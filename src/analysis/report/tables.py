@@ -19,6 +19,8 @@ import pandas as pd
 
 from analysis.core import i18n
 from analysis.core.text import header_key
+from analysis.data import schema
+from analysis.measures import indicators, quality
 from analysis.report import privacy
 from analysis.report.style import PALETTE
 
@@ -57,6 +59,70 @@ def localise(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
     headers = i18n.labels("columns", lang)
     return frame.rename(columns={c: headers.get(c, c) for c in frame.columns})
+
+
+FORMULA_COLUMNS = ("left", "op", "right")  # a rule's expression: the researchers' view
+
+
+def reader_view(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A recorded table as a policy reader reads it: names instead of codes.
+
+    A rule table keeps its message in ``lang`` (the other language's and the rule's
+    formula go); a column code becomes its label (``columns.yml``), an indicator id its
+    name (dropped when the table names it already), a quality rule id its message, a
+    table code its label. Unknown codes are kept. The CSV keeps the codes.
+
+    Parameters
+    ----------
+    frame
+        The table with canonical column names and codes.
+    lang
+        ``vi`` or ``en``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, for :func:`localise` and display.
+    """
+    out = frame.copy()
+    other = "en" if lang == "vi" else "vi"
+    if f"message_{lang}" in out:
+        out = out.drop(columns=[c for c in (f"message_{other}", "message") if c in out])
+        out = out.rename(columns={f"message_{lang}": "message"})
+        out = out.drop(columns=[c for c in (*FORMULA_COLUMNS, "rule") if c in out])
+    if "column" in out:
+        labels = _column_labels(lang)
+        out["column"] = out["column"].map(
+            lambda v: ", ".join(labels.get(p.strip(), p.strip()) for p in v.split(","))
+            if isinstance(v, str) else v
+        )  # fmt: skip
+    if "indicator" in out:
+        if "name" in out:
+            out = out.drop(columns="indicator")
+        else:
+            names = {i.id: i.name[lang] for i in indicators.load_indicators()}
+            out["indicator"] = out["indicator"].map(lambda v: names.get(v, v))
+            out = out.rename(columns={"indicator": "name"})
+    if "feature" in out:
+        names = {i.id: i.name[lang] for i in indicators.load_indicators()}
+        out["feature"] = out["feature"].map(lambda v: names.get(v, v))
+    if "rule" in out:
+        messages = {**i18n.labels("reject_rules", lang)}
+        messages.update({r.id: getattr(r, lang) for r in quality.load_rules()})
+        out["rule"] = out["rule"].map(lambda v: messages.get(v, v))
+    if "table" in out:
+        tables_ = i18n.labels("data_tables", lang)
+        out["table"] = out["table"].map(lambda v: tables_.get(v, v))
+    return out
+
+
+def _column_labels(lang: str) -> dict[str, str]:
+    """Column code → its label in ``lang``, over every table contract."""
+    out: dict[str, str] = {}
+    for table in schema.TABLES:
+        for name, spec in schema.contract(table).items():
+            out.setdefault(name, spec.header if lang == "vi" else spec.en)
+    return {**i18n.labels("columns", lang), **out}  # "year" and the like: the column labels
 
 
 def _year_like(column: str) -> bool:
@@ -149,6 +215,7 @@ def render_table(frame, payload: dict[str, Any], *, lang: str = "vi", notes=()) 
     if show is not None and total > show:  # the page shows the head; the CSV has every row
         frame = frame.head(int(show))
         notes = [*notes, i18n.text("tables", "rows_shown", lang, shown=int(show), total=total)]
+    frame = reader_view(frame, lang)
     colours = None
     status = payload.get("status")
     if status and status in frame.columns:

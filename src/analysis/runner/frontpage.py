@@ -415,3 +415,41 @@ def context(
         ],
     }
     return out
+
+
+def page_footer(
+    run: dict[str, Any], manifest: dict[str, Any], names: dict[str, str], *, with_code: bool
+) -> str:
+    """The line at the foot of a run's page: the plan, the data, the parameters a reader
+    can read (school year, unit by name, indicator by name, model), the code version and
+    the date in local time; the page with code also lists every parameter as given."""
+    lang = manifest.get("lang", "vi")
+    params = dict(run.get("parameters") or {})
+    shown = []
+    year = params.get("year")
+    if isinstance(year, int) and not isinstance(year, bool):  # a plan may pass anything
+        shown.append(f"{i18n.label('front', 'school_year', lang).lower()} {school_year(year)}")
+    if params.get("unit") is not None:
+        shown.append(names.get(str(params["unit"]), str(params["unit"])))
+    if params.get("focus"):
+        known = {i.id: i.name[lang] for i in indicators.load_indicators()}
+        shown.append(known.get(str(params["focus"]), str(params["focus"])))
+    if params.get("model"):
+        models = i18n.labels("front", lang)
+        shown.append(models.get(f"model_{params['model']}", str(params["model"])))
+    title = manifest["title"]
+    titles = manifest.get("dataset_title") or {}
+    line = i18n.text(
+        "front",
+        "provenance",
+        lang,
+        plan=title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title),
+        dataset=titles.get(lang) or manifest["dataset"],
+        parameters="".join(f"; {p}" for p in shown),
+        version=manifest["code_version"],
+        date=made_on(manifest.get("created", ""), lang),
+    )
+    if with_code:
+        given = ", ".join(f"{k}={v}" for k, v in params.items() if k != "processed")
+        line += " " + i18n.text("front", "provenance_code", lang, parameters=given or "—")
+    return line

@@ -20,8 +20,10 @@ in :data:`LIMITS`; a plan may raise them under its key ``limits``).
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,15 +72,56 @@ class Plan:
 # Notebook parameters
 
 
-def notebook_parameters(notebook: Path) -> dict[str, Any]:
-    """Name → default value of the notebook's ``parameters`` cell."""
+def _parameters_source(notebook: Path) -> str:
+    """The source of the notebook's one cell tagged ``parameters``."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise PlanError(f"{notebook}: expected one cell tagged 'parameters', found {len(cells)}")
-    source = (
-        "".join(cells[0]["source"]) if isinstance(cells[0]["source"], list) else cells[0]["source"]
-    )
+    source = cells[0]["source"]
+    return "".join(source) if isinstance(source, list) else source
+
+
+def parameter_help(notebook: Path) -> list[dict[str, str]]:
+    """Each parameter of a notebook with its default as written and what it means.
+
+    Parameters
+    ----------
+    notebook
+        An ``.ipynb`` with one cell tagged ``parameters``.
+
+    Returns
+    -------
+    list of dict
+        In the cell's order: ``name``, ``default`` (the source text), ``en`` (the comment
+        on the parameter's line) and ``vi`` (``parameters.<name>`` in labels.yml, else the
+        comment).
+
+    Raises
+    ------
+    PlanError
+        No or several cells tagged ``parameters``.
+    """
+    source = _parameters_source(notebook)
+    comments = {
+        tok.start[0]: tok.string.lstrip("#").strip()
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+    }
+    vietnamese = i18n.labels("parameters", "vi")
+    out = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name, comment = node.targets[0].id, comments.get(node.lineno, "")
+            default = ast.get_source_segment(source, node.value) or ""
+            out.append({"name": name, "default": default, "en": comment,
+                        "vi": vietnamese.get(name, comment)})  # fmt: skip
+    return out
+
+
+def notebook_parameters(notebook: Path) -> dict[str, Any]:
+    """Name → default value of the notebook's ``parameters`` cell."""
+    source = _parameters_source(notebook)
     out = {}
     for node in ast.parse(source).body:
         if (

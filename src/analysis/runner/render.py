@@ -100,10 +100,12 @@ def prepare(
     internal: bool,
     data_href: str = "../data",
     front: str | None = None,
+    footer: str = "",
 ):
     """The notebook as a page shows it (see the module docstring); changes ``nb`` in place.
     A page without code drops the cells' stderr (warnings, library logs); ``front``: the
-    link back to the front page, relative to the page."""
+    link back to the front page, relative to the page; ``footer``: the line saying what
+    made the page (:func:`analysis.runner.frontpage.page_footer`)."""
     import nbformat
 
     used: set[str] = set()
@@ -159,6 +161,9 @@ def prepare(
         back = f'<p class="cds-back"><a href="{html.escape(front)}">'
         back += f"{html.escape(i18n.label('index', 'back', lang))}</a></p>"
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(back))
+    if footer:
+        text = f'<p class="cds-provenance"><small>{html.escape(footer)}</small></p>'
+        nb.cells.append(nbformat.v4.new_markdown_cell(text))
     return nb
 
 
@@ -172,6 +177,7 @@ def to_html(
     data: str = "../data",
     title: str | None = None,
     front: str | None = None,
+    footer: str = "",
 ) -> str:
     """One page of an executed notebook: ``title`` its ``<title>``, ``lang`` its language,
     ``front`` the link back to the front page (see :func:`prepare`)."""
@@ -187,6 +193,7 @@ def to_html(
         internal=internal,
         data_href=data,
         front=front,
+        footer=footer,
     )
     exporter = HTMLExporter(
         template_name="lab",
@@ -211,7 +218,11 @@ def _write(path: Path, text: str) -> None:
 
 
 def render_run(
-    out_dir: Path, run: dict[str, Any], lang: str = "vi", title: str | None = None
+    out_dir: Path,
+    run: dict[str, Any],
+    lang: str = "vi",
+    title: str | None = None,
+    footers: tuple[str, str] = ("", ""),
 ) -> dict[str, str]:
     """Both pages of one run; re-rendered when the notebook, the internal mark, the
     language or the title changed since the last render."""
@@ -226,7 +237,7 @@ def render_run(
         (layout.html_dir(out_dir, internal=False) / f"{stem}.report.html").unlink(missing_ok=True)
     stamp_file = layout.cache_dir(out_dir) / "render" / f"{stem}.json"
     stamp = {"internal": internal, "lang": lang, "id": run["id"], "title": title,
-             "version": PAGE_VERSION}  # fmt: skip
+             "footers": list(footers), "version": PAGE_VERSION}  # fmt: skip
     try:
         same = json.loads(stamp_file.read_text(encoding="utf-8")) == stamp
     except (OSError, ValueError):
@@ -239,7 +250,8 @@ def render_run(
         if not same or not target.is_file() or target.stat().st_mtime < notebook.stat().st_mtime:
             back = layout.relative(folder, out_dir / "index.html")
             page = to_html(notebook, with_code=with_code, run_id=run["id"], lang=lang,
-                           internal=internal, data=data, title=title, front=back)  # fmt: skip
+                           internal=internal, data=data, title=title, front=back,
+                           footer=footers[0] if with_code else footers[1])  # fmt: skip
             _write(target, page)
         links[kind] = layout.relative(out_dir, target)
     stamp_file.parent.mkdir(parents=True, exist_ok=True)
@@ -252,10 +264,16 @@ def render_plan(out_dir: Path, manifest: dict[str, Any]) -> Path:
     ``runs.html``; returns the front page's path."""
     lang = manifest.get("lang", "vi")
     titles = page_titles(out_dir, manifest, lang)
-    links = {
-        run["id"]: render_run(out_dir, run, lang, titles[run["id"]]) if run.get("output") else {}
-        for run in manifest["runs"]
-    }
+    names = unit_names(manifest, lang)
+    links = {}
+    for run in manifest["runs"]:
+        footers = (
+            frontpage.page_footer(run, manifest, names, with_code=True),
+            frontpage.page_footer(run, manifest, names, with_code=False),
+        )
+        links[run["id"]] = (
+            render_run(out_dir, run, lang, titles[run["id"]], footers) if run.get("output") else {}
+        )
     _write(out_dir / RUNS_PAGE, runs_html(out_dir, manifest, links))
     index = out_dir / "index.html"
     _write(index, front_html(out_dir, manifest, links))

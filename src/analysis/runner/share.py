@@ -51,7 +51,7 @@ class NothingToShare(NotRunError):
 SERVER_PATH = re.compile(
     r"(?<![\w.])(?:/(?:home|root|tmp|usr|opt|var|srv|work|mnt|private|Users)/[^\s\"'<>]+"
     r"|[A-Za-z]:\\(?:Users|Program Files|ProgramData|Windows)\\[^\s\"'<>]+"
-    r"|[^\s\"'<>]*site-packages/[^\s\"'<>]*)"
+    r"|site-packages/[^\s\"'<>]*)"  # no unbounded run before it: pages hold long base64 images
 )
 # an element's attribute, not the stylesheet's rule for it (which every page carries)
 STDERR = re.compile(r'data-mime-type="application/vnd\.jupyter\.stderr"|class="[^"]*output_stderr')
