@@ -74,3 +74,17 @@ def test_the_shared_table_cache_follows_content_not_row_counts(synthetic, tmp_pa
         return float(row["value"].iloc[0])
 
     assert learners(second) == pytest.approx(learners(first) / 2, rel=0.01)
+
+
+def test_a_target_missed_in_its_year_is_not_met_in_the_brief_as_on_the_front_page(synthetic):
+    """The brief and the front page tell the same status: 2025 targets not reached in 2025."""
+    values = brief.tables(synthetic, year=2025, lang="vi")["values"]
+    shown = values[values["status"].notna()]  # a status the privacy rules hid stays hidden
+    due = shown[(shown["year"] == shown["target_year"]) & (shown["gap"] > 0)]
+    assert len(due) > 0 and set(due["status"]) == {"not_met"}
+    early = values[(values["year"] < values["target_year"]) & (values["gap"] > 0)]
+    assert "not_met" not in set(early["status"])
+    unit = sorted(values.loc[values["level"] == brief.LEVEL, "unit_id"])[0]
+    table = brief.headline_table(values, unit=unit, year=2025, lang="vi")
+    summary = brief.status_summary(table.attrs["status_codes"], lang="vi")
+    assert "Không đạt" in summary

@@ -8,7 +8,7 @@ import yaml
 
 from analysis.core import paths
 from analysis.data import datasets
-from analysis.report import front
+from analysis.report import brief, front
 
 DEFINITIONS = yaml.safe_load((paths.project_root() / "config/indicators.yml").read_text("utf-8"))
 BY_ID = {d["id"]: d for d in DEFINITIONS["indicators"]}
@@ -26,11 +26,11 @@ def summary(data):
 
 
 def test_reader_status_says_not_met_once_the_target_year_has_come():
-    assert front.reader_status("behind", 2025, 2025) == "not_met"
-    assert front.reader_status("behind", 2026, 2025) == "not_met"
-    assert front.reader_status("behind", 2024, 2025) == "behind"
-    assert front.reader_status("met", 2025, 2025) == "met"
-    assert front.reader_status("no_target", 2025, None) == "no_target"
+    assert brief.reader_status("behind", 2025, 2025) == "not_met"
+    assert brief.reader_status("behind", 2026, 2025) == "not_met"
+    assert brief.reader_status("behind", 2024, 2025) == "behind"
+    assert brief.reader_status("met", 2025, 2025) == "met"
+    assert brief.reader_status("no_target", 2025, None) == "no_target"
 
 
 def test_headline_is_every_targeted_indicator_in_sector_first(summary):

@@ -20,6 +20,42 @@ LEVEL = "analysis_district"
 PROVINCE = "analysis_province"
 
 
+NOT_MET = "not_met"  # behind when the target year has come: the target was missed
+
+
+def reader_status(status: str, year: int, target_year) -> str:
+    """The status a reader is told: ``behind`` becomes ``not_met`` once ``year`` has
+    reached the target year ("không đạt", not "chậm tiến độ": there is no time left).
+
+    Parameters
+    ----------
+    status
+        The status code of :func:`analysis.indicators.compute`.
+    year
+        The school year of the value (end year).
+    target_year
+        The target's year; missing for an indicator without a target.
+
+    Returns
+    -------
+    str
+        ``status``, or :data:`NOT_MET`.
+    """
+    if status == "behind" and not pd.isna(target_year) and int(year) >= int(target_year):
+        return NOT_MET
+    return status
+
+
+def with_reader_status(values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with every status as :func:`reader_status` tells it."""
+    out = values.copy()
+    out["status"] = [
+        reader_status(s, y, t)
+        for s, y, t in zip(out["status"], out["year"], out["target_year"], strict=True)
+    ]
+    return out
+
+
 def with_unit(value: float, measure: str, lang: str) -> str:
     """A value with its measure for a sentence: ``"68,7%"``, ``"15,2 học sinh/máy"``.
 
@@ -82,7 +118,7 @@ def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
     return {
         # small cells hidden before anything is built on them: the headline, the sentences
         # and the charts would otherwise give back a value the CSVs suppress
-        "values": privacy.masked(parts["values"]),
+        "values": with_reader_status(privacy.masked(parts["values"])),
         "maturity": parts["maturity"][parts["maturity"]["year"] == year],
         "province_maturity": parts["province_maturity"][parts["province_maturity"]["year"] == year],
     }
@@ -171,7 +207,7 @@ def _strength(rows: pd.DataFrame, peers: pd.DataFrame, n_units: int, lang: str) 
 def _shortfall(rows: pd.DataFrame, status: dict[str, str], lang: str) -> str:
     """The largest gap to target (relative to the target) among indicators behind or
     without a trend; the "no shortfall" sentence when there is none."""
-    behind = rows[rows["status"].isin(["behind", "no_trend"]) & rows["gap"].notna()]
+    behind = rows[rows["status"].isin(["behind", NOT_MET, "no_trend"]) & rows["gap"].notna()]
     if not len(behind):
         return i18n.label("brief", "no_shortfall", lang)
     relative = behind["gap"] / behind["target"].abs().where(behind["target"] != 0, 1)
@@ -290,7 +326,7 @@ def findings(
     return [sentence for sentence in out if sentence is not None][:3]
 
 
-STATUSES = ("met", "on_track", "behind")
+STATUSES = ("met", "on_track", "behind", NOT_MET)
 
 
 def status_summary(codes: list[str], *, lang: str = "vi") -> str:

@@ -22,34 +22,10 @@ import pandas as pd
 from analysis.core import i18n
 from analysis.measures import indicators, maturity
 from analysis.report import privacy
-from analysis.report.brief import LEVEL, PROVINCE
+from analysis.report.brief import LEVEL, PROVINCE, reader_status
 
 TRAINING = "teachers_trained_cds"  # the indicator of the teacher-training section
 SECTORS = ("in", "cross")  # in-sector first, as the supervisors' request names them
-NOT_MET = "not_met"  # behind when the target year has come: the target was missed
-
-
-def reader_status(status: str, year: int, target_year) -> str:
-    """The status a reader is told: ``behind`` becomes ``not_met`` once ``year`` has
-    reached the target year ("không đạt", not "chậm tiến độ": there is no time left).
-
-    Parameters
-    ----------
-    status
-        The status code of :func:`analysis.indicators.compute`.
-    year
-        The school year of the value (end year).
-    target_year
-        The target's year; missing for an indicator without a target.
-
-    Returns
-    -------
-    str
-        ``status``, or :data:`NOT_MET`.
-    """
-    if status == "behind" and not pd.isna(target_year) and int(year) >= int(target_year):
-        return NOT_MET
-    return status
 
 
 def headline(values: pd.DataFrame, *, year: int) -> pd.DataFrame:

@@ -10,6 +10,7 @@ PALETTE = {
     "met": "#1a9850",
     "on_track": "#fdae61",
     "behind": "#d73027",
+    "not_met": "#a50026",  # behind when the target year has come: the target was missed
     "no_trend": "#999999",
     "no_target": "#bbbbbb",
 }

@@ -25,7 +25,7 @@ from analysis.core import files, i18n, provenance
 from analysis.data import datasets
 from analysis.measures import indicators
 from analysis.report import front
-from analysis.report.brief import with_unit
+from analysis.report.brief import NOT_MET, with_unit
 from analysis.report.style import PALETTE
 from analysis.runner import layout
 from analysis.runner.keys import PlanInputs
@@ -39,7 +39,7 @@ QUALITY_NOTEBOOK = "01_data_quality.ipynb"
 EVALUATION_NOTEBOOK = "05_evaluation.ipynb"
 CSV_LABELS = {"headline": "indicators", "ranking": "ranking", "maturity": "maturity",
               "training": "training"}  # fmt: skip
-STATUS_COLOURS = {**PALETTE, front.NOT_MET: "#a50026"}
+STATUS_COLOURS = PALETTE
 
 
 def build(plan: Plan, out_dir: Path, inputs: PlanInputs) -> tuple[str | None, str | None]:
@@ -395,7 +395,7 @@ def context(
         "headline": headline,
         "chips": [
             {**_chip(c, lang), "n": codes.count(c)}
-            for c in ("met", "on_track", "behind", front.NOT_MET)
+            for c in ("met", "on_track", "behind", NOT_MET)
             if c in codes
         ],
         "n_targets": len(codes),
