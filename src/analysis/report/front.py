@@ -22,7 +22,7 @@ import pandas as pd
 from analysis.core import i18n
 from analysis.measures import indicators, maturity
 from analysis.report import privacy
-from analysis.report.brief import LEVEL, PROVINCE, reader_status
+from analysis.report.brief import LEVEL, PROVINCE, with_reader_status
 
 TRAINING = "teachers_trained_cds"  # the indicator of the teacher-training section
 SECTORS = ("in", "cross")  # in-sector first, as the supervisors' request names them
@@ -42,14 +42,11 @@ def headline(values: pd.DataFrame, *, year: int) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``sector``, ``indicator``, ``name``, ``value``, ``measure``, ``target``,
-        ``target_year``, ``gap``, ``change`` and ``status`` (:func:`reader_status`),
-        in sector then definition order.
+        ``target_year``, ``gap``, ``change`` and ``status`` (as
+        :func:`analysis.report.brief.reader_status` tells it), in sector then definition order.
     """
     rows = values[(values["level"] == PROVINCE) & (values["year"] == year)]
-    rows = rows[rows["target"].notna()].copy()
-    rows["status"] = [
-        reader_status(s, year, t) for s, t in zip(rows["status"], rows["target_year"], strict=True)
-    ]
+    rows = rows[rows["target"].notna()]
     order = {s: i for i, s in enumerate(SECTORS)}
     rows = rows.assign(_sector=rows["sector"].map(order)).sort_values("_sector", kind="stable")
     columns = ["sector", "indicator", "name", "value", "measure", "target", "target_year"]
@@ -114,15 +111,11 @@ def training(values: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``year``, ``value`` (%), ``change`` (points), ``target``, ``target_year`` and
-        ``status`` (:func:`reader_status`).
+        ``status`` (:func:`analysis.report.brief.reader_status`).
     """
     rows = values[(values["level"] == PROVINCE) & (values["indicator"] == TRAINING)]
     rows = rows.sort_values("year")
-    out = rows[["year", "value", "change", "target", "target_year", "status"]].copy()
-    out["status"] = [
-        reader_status(s, y, t)
-        for s, y, t in zip(out["status"], out["year"], out["target_year"], strict=True)
-    ]
+    out = rows[["year", "value", "change", "target", "target_year", "status"]]
     return out.reset_index(drop=True)
 
 
@@ -165,7 +158,8 @@ def summary(data, *, lang: str = "vi", rank_on: list[str] | None = None) -> dict
     if unknown:
         raise KeyError(f"front.rank_on: unknown indicators {unknown}")
     frame = getattr(data, "data", data)
-    values = privacy.masked(indicators.compute(frame, levels=(LEVEL, PROVINCE), lang=lang))
+    values = indicators.compute(frame, levels=(LEVEL, PROVINCE), lang=lang)
+    values = with_reader_status(privacy.masked(values))  # statuses as the briefs tell them
     year = int(values["year"].max())
     distribution = maturity.distribution(frame, level=PROVINCE, lang=lang)
     return {

@@ -231,6 +231,21 @@ def evaluation_text(figures: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
+def plan_title(manifest: dict[str, Any]) -> str:
+    """The plan's title in its language."""
+    lang = manifest.get("lang", "vi")
+    title = manifest["title"]
+    return title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title)
+
+
+def dataset_title(manifest: dict[str, Any], summary: dict[str, Any] | None = None) -> str:
+    """The dataset as its spec names it in the plan's language: the front page's tables know
+    whether the processed files were real; else the manifest's spec title; else its id."""
+    lang = manifest.get("lang", "vi")
+    titles = (summary or {}).get("dataset_title") or manifest.get("dataset_title") or {}
+    return titles.get(lang) or manifest["dataset"]
+
+
 def _in_sentence(label: str) -> str:
     """A label inside a sentence: its capital dropped unless it starts an acronym."""
     if len(label) > 1 and label[0].isupper() and label[1].islower():
@@ -360,8 +375,7 @@ def context(
     runs = manifest["runs"]
     summary = load(out_dir) if manifest.get("front") else None
     briefs, pages, failed, internal = _links(runs, links, names, lang, out_dir)
-    titles = (summary or {}).get("dataset_title") or manifest.get("dataset_title") or {}
-    dataset = titles.get(lang) or manifest["dataset"]
+    dataset = dataset_title(manifest, summary)
     out: dict[str, Any] = {
         "lang": lang,
         "title": title,
@@ -437,14 +451,12 @@ def page_footer(
     if params.get("model"):
         models = i18n.labels("front", lang)
         shown.append(models.get(f"model_{params['model']}", str(params["model"])))
-    title = manifest["title"]
-    titles = manifest.get("dataset_title") or {}
     line = i18n.text(
         "front",
         "provenance",
         lang,
-        plan=title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title),
-        dataset=titles.get(lang) or manifest["dataset"],
+        plan=plan_title(manifest),
+        dataset=dataset_title(manifest),
         parameters="".join(f"; {p}" for p in shown),
         version=manifest["code_version"],
         date=made_on(manifest.get("created", ""), lang),

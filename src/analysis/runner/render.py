@@ -292,7 +292,7 @@ def page_titles(out_dir: Path, manifest: dict[str, Any], lang: str) -> dict[str,
         unit = (run.get("parameters") or {}).get("unit")
         if unit is not None:
             name = f"{name} — {names.get(str(unit), str(unit))}"
-        out[run["id"]] = f"{name} · {plan_title(manifest)}"
+        out[run["id"]] = f"{name} · {frontpage.plan_title(manifest)}"
     return out
 
 
@@ -303,13 +303,6 @@ def _environment():
         loader=PackageLoader("analysis.runner", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
     )
-
-
-def plan_title(manifest: dict[str, Any]) -> str:
-    """The plan's title in its language."""
-    lang = manifest.get("lang", "vi")
-    title = manifest["title"]
-    return title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title)
 
 
 def front_html(
@@ -325,7 +318,7 @@ def front_html(
     figures = _figures(out_dir)
     page = frontpage.context(
         out_dir, manifest, links, figures=figures, names=unit_names(manifest, lang),
-        title=plan_title(manifest),
+        title=frontpage.plan_title(manifest),
     )  # fmt: skip
     kpi = manifest.get("kpi_workbook")
     return (
@@ -396,7 +389,7 @@ def runs_html(
     figures = _figures(out_dir)
     names = unit_names(manifest, lang)
     env = _environment()
-    title = plan_title(manifest)
+    title = frontpage.plan_title(manifest)
     items = []
     for run in manifest["runs"]:
         figs = figures.get(run["id"], [])
