@@ -49,19 +49,23 @@ lint: $(STAMP)  ## ruff over the code, mypy over core, data and runner
 check: lint  ## Lint and the fast tests (tests/unit, not marked slow): a few minutes
 	$(PY) -m pytest -q tests/unit -m "not slow"
 
-# Debian's Chromium for tests/e2e/test_browser.py (Playwright drives it; no browser download).
-# DejaVu is the font the reports ask for; it covers Vietnamese.
+# Debian's Chromium for tests/e2e/test_browser.py (Playwright drives it; no browser download)
+# and for the report's PDF (`workbench report`). DejaVu is the font the pages and figures
+# ask for; Liberation Serif 2 is the Times New Roman of the printed report (same metrics,
+# every Vietnamese letter: Liberation 1, Debian's default, has none of ạ, ố, ữ…).
 CHROMIUM ?= /usr/bin/chromium
+SERIF    := /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf
+BROWSER_PACKAGES := chromium fonts-dejavu-core fonts-liberation2
 .PHONY: browser
-browser:  ## Debian's Chromium for the browser tests (apt-get install chromium when it is missing)
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+browser:  ## Debian's Chromium and fonts for the browser tests and the PDF (apt-get when missing)
+	@if [ -x "$(CHROMIUM)" ] && [ -f "$(SERIF)" ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
-	  echo "make browser: $(CHROMIUM) is missing and there is no apt-get here: install Chromium and run 'make test CHROMIUM=/path/to/chromium'" >&2; exit 1; fi; \
+	  echo "make browser: $(CHROMIUM) or $(SERIF) is missing and there is no apt-get here: install Chromium and Liberation Serif 2, and run 'make test CHROMIUM=/path/to/chromium'" >&2; exit 1; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=; \
 	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
-	else echo "make browser: $(CHROMIUM) is missing; as root run: apt-get update && apt-get install -y chromium fonts-dejavu-core" >&2; exit 1; fi; \
-	echo "make browser: installing Debian's chromium (needs the package mirror)"; \
-	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-dejavu-core
+	else echo "make browser: $(CHROMIUM) or $(SERIF) is missing; as root run: apt-get update && apt-get install -y $(BROWSER_PACKAGES)" >&2; exit 1; fi; \
+	echo "make browser: installing $(BROWSER_PACKAGES) (needs the package mirror)"; \
+	$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES)
 
 # pytest-xdist: one worker per core; tests sharing the default plan's run stay on one worker
 # (conftest.py groups them) so that it is built once. TEST_JOBS=0 runs in one process.

@@ -41,3 +41,12 @@ def test_an_upgrade_deletes_only_the_runners_internal_files_from_the_shared_fold
     (other / "notebooks" / "draft.ipynb").write_text(json.dumps({"cells": [], "metadata": {}}))
     assert layout.remove_legacy(other) == []
     assert (other / "manifest.json").is_file() and (other / "notebooks" / "draft.ipynb").is_file()
+
+
+def test_supervision_reports_are_found_by_their_school_year_names(tmp_path):
+    names = ["bao-cao-cds-2024-2025.docx", "bao-cao-cds-2024-2025.pdf",
+             "cds-report-2024-2025.docx", "notes.docx", "bao-cao-cds-draft.pdf.bak"]  # fmt: skip
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    assert layout.document_stem("vi", 2025) == "bao-cao-cds-2024-2025"
+    assert [p.name for p in layout.documents(tmp_path)] == names[:3]

@@ -4,7 +4,7 @@ The typer :data:`app` and :func:`main` live here; the commands, in the order
 ``workbench --help`` lists them, in:
 
 * :mod:`.data` — ``generate``, ``ingest``, ``pupils``, ``national``
-* :mod:`.reports` — ``indicators``, ``run``, ``share``, ``params``
+* :mod:`.reports` — ``indicators``, ``run``, ``report``, ``share``, ``params``
 * :mod:`.workspace` — ``init``, and ``--home`` before any command
 * :mod:`.common` — the consoles, the progress display and the exit on a user error
 
@@ -21,7 +21,7 @@ import typer
 from analysis import __version__
 from analysis.cli.common import console, errors
 from analysis.cli.data import generate, ingest, national, pupils
-from analysis.cli.reports import indicators, params, run_command, share
+from analysis.cli.reports import indicators, params, report, run_command, share
 from analysis.cli.workspace import home, init
 
 app = typer.Typer(
@@ -52,6 +52,7 @@ app.command()(pupils)
 app.command()(national)
 app.command()(indicators)
 app.command("run")(run_command)
+app.command()(report)
 app.command()(share)
 app.command()(params)
 
@@ -88,6 +89,7 @@ __all__ = [
     "main",
     "national",
     "pupils",
+    "report",
     "run_command",
     "share",
     "version",

@@ -1,4 +1,4 @@
-"""The report commands: ``indicators``, ``run`` and ``share``.
+"""The report commands: ``indicators``, ``run``, ``report``, ``share`` and ``params``.
 
 Each command imports the layers it needs when it runs, so ``workbench --help`` stays fast.
 """
@@ -212,6 +212,67 @@ def _print_failures(failed: list[dict[str, Any]]) -> None:
             markup=False,
             style="red",
         )
+
+
+def report(
+    plan: Annotated[str, typer.Argument(help="Plan name (config/plans) or path")] = "default",
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="docx or pdf; repeat for both (default both)"),
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="vi or en (default: the plan's)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="The plan's reports folder (default reports/PLAN)")
+    ] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="Folder to write to (default the plan's reports folder)")
+    ] = None,
+) -> None:
+    """Write the Department's supervision report from a finished plan run: Word and PDF.
+    \f
+
+    The text above is the command's ``--help``; what follows is for readers of the code.
+
+    Parameters
+    ----------
+    plan
+        A plan name of ``config/plans`` or a path; names the reports folder.
+    formats
+        ``docx``, ``pdf`` or both (the default); the PDF is printed by Chromium.
+    lang
+        ``vi`` or ``en``; default the plan's language.
+    out
+        The plan's reports folder; default ``reports/<plan name>``.
+    dest
+        Where the files go; default the plan's reports folder, beside ``index.html``.
+
+    Raises
+    ------
+    typer.Exit
+        Status 2 for an unknown format or language, a plan not run yet, or no Chromium
+        for the PDF (the Word file is written first and stays).
+    """
+    from analysis.report import pdf
+    from analysis.runner import supervision
+
+    chosen = tuple(dict.fromkeys(formats or supervision.FORMATS))
+    unknown = [f for f in chosen if f not in supervision.FORMATS]
+    if unknown:
+        usage_error(f"unknown format {unknown[0]!r}; expected docx or pdf")
+    if lang is not None and lang not in ("vi", "en"):
+        usage_error(f"unknown language {lang!r}; expected vi or en")
+    if out is None:
+        out = _reports_folder(plan)
+    try:
+        with errors.status("Writing the supervision report…"):
+            written = supervision.write(out, formats=chosen, lang=lang, dest=dest)
+    except supervision.ReportError as exc:
+        fail("No report:", RuntimeError(f"{exc}; run `workbench run {plan}` first"))
+    except pdf.PdfError as exc:
+        fail("No PDF:", exc)
+    for kind, path in written.items():
+        pages = f" ({pdf.page_count(path)} pages)" if kind == "pdf" else ""
+        console.print(f"Report ({kind}): {path}{pages}", markup=False)
 
 
 def share(

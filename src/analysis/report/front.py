@@ -53,6 +53,21 @@ def headline(values: pd.DataFrame, *, year: int) -> pd.DataFrame:
     return rows[[*columns, "gap", "change", "status"]].reset_index(drop=True)
 
 
+def province(values: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """Every indicator of the province in ``year``, with a target or not, in definition
+    order: the supervision report's part tables pick theirs from it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator``, ``name``, ``sector``, ``value``, ``measure``, ``target``,
+        ``target_year``, ``gap``, ``change`` and ``status``.
+    """
+    rows = values[(values["level"] == PROVINCE) & (values["year"] == year)]
+    columns = ["indicator", "name", "sector", "value", "measure", "target", "target_year"]
+    return rows[[*columns, "gap", "change", "status"]].reset_index(drop=True)
+
+
 def ranking(values: pd.DataFrame, *, year: int, rank_on: list[str]) -> pd.DataFrame:
     """The districts in ``year`` with their value and rank on each of ``rank_on``, ordered by
     the mean of their ranks (best first; a district without a value ranks last on it).
@@ -143,8 +158,8 @@ def summary(data, *, lang: str = "vi", rank_on: list[str] | None = None) -> dict
     Returns
     -------
     dict
-        ``year`` (int), ``n_districts`` (int), ``headline``, ``ranking``, ``maturity``
-        and ``training`` (DataFrames, see the functions of the same names).
+        ``year`` (int), ``n_districts`` (int), ``headline``, ``province``, ``ranking``,
+        ``maturity`` and ``training`` (DataFrames, see the functions of the same names).
 
     Raises
     ------
@@ -167,6 +182,7 @@ def summary(data, *, lang: str = "vi", rank_on: list[str] | None = None) -> dict
         "n_districts": int(values.loc[values["level"] == LEVEL, "unit_id"].nunique()),
         "rank_on": rank_on,
         "headline": headline(values, year=year),
+        "province": province(values, year=year),
         "ranking": ranking(values, year=year, rank_on=rank_on),
         "maturity": maturity_change(distribution, year=year),
         "training": training(values),

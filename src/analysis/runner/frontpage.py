@@ -32,13 +32,13 @@ from analysis.runner.keys import PlanInputs
 from analysis.runner.plan import Plan
 
 CACHE = "front.json"
-TABLES = ("headline", "ranking", "maturity", "training")
+TABLES = ("headline", "province", "ranking", "maturity", "training")
 DATA = "data/front"  # the page's CSVs, in the shared folder
 BRIEF_NOTEBOOK = "04_district_brief.ipynb"
 QUALITY_NOTEBOOK = "01_data_quality.ipynb"
 EVALUATION_NOTEBOOK = "05_evaluation.ipynb"
-CSV_LABELS = {"headline": "indicators", "ranking": "ranking", "maturity": "maturity",
-              "training": "training"}  # fmt: skip
+CSV_LABELS = {"headline": "indicators", "province": "all_indicators", "ranking": "ranking",
+              "maturity": "maturity", "training": "training"}  # fmt: skip
 STATUS_COLOURS = PALETTE
 
 
@@ -100,17 +100,17 @@ def _chip(code: str, lang: str) -> dict[str, str]:
     return {"word": i18n.label("status", code, lang), "colour": STATUS_COLOURS.get(code, "#999")}
 
 
-def _points(value, lang: str, *, sign: bool = False) -> str:
+def points(value, lang: str, *, sign: bool = False) -> str:
     """A difference of shares in percentage points ("3,5 điểm phần trăm")."""
     return f"{i18n.number(value, lang, 1, sign=sign)} {i18n.label('front', 'points', lang)}"
 
 
-def _amount(value, measure: str, lang: str, *, sign: bool = False) -> str:
+def amount(value, measure: str, lang: str, *, sign: bool = False) -> str:
     """A difference in the indicator's own measure; points for a share."""
     if pd.isna(value):
         return i18n.MISSING
     if measure == "%":
-        return _points(value, lang, sign=sign)
+        return points(value, lang, sign=sign)
     return f"{i18n.number(value, lang, 1, sign=sign)} {measure}"
 
 
@@ -127,8 +127,8 @@ def headline_rows(table: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
                 "target": i18n.text(
                     "front", "by_year", lang, value=target, year=int(row["target_year"])
                 ),
-                "gap": _amount(row["gap"], row["measure"], lang) if row["gap"] > 0 else "",
-                "change": _amount(row["change"], row["measure"], lang, sign=True),
+                "gap": amount(row["gap"], row["measure"], lang) if row["gap"] > 0 else "",
+                "change": amount(row["change"], row["measure"], lang, sign=True),
                 "status": _chip(row["status"], lang),
             }
         )
@@ -165,7 +165,7 @@ def maturity_rows(table: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
             "level": row["maturity_level"],
             "before": i18n.percent(row["share_before"], lang),
             "share": i18n.percent(row["share"], lang),
-            "change": _points(row["change"], lang, sign=True) if pd.notna(row["change"]) else "",
+            "change": points(row["change"], lang, sign=True) if pd.notna(row["change"]) else "",
             "count": i18n.integer(row["count"], lang),
         }
         for row in table.to_dict(orient="records")
@@ -282,7 +282,7 @@ def made_on(created: str, lang: str) -> str:
 # The page
 
 
-def _figures_of(runs: list[dict[str, Any]], notebook: str, figures) -> dict[str, Any]:
+def figures_of(runs: list[dict[str, Any]], notebook: str, figures) -> dict[str, Any]:
     """The key figures of the first finished, shared run of ``notebook`` (name → value)."""
     for run in runs:
         finished = run["status"] in ("succeeded", "cached")
@@ -383,8 +383,8 @@ def context(
         "pages": pages,
         "failed": failed,
         "internal": internal,
-        "evaluation": evaluation_text(_figures_of(runs, EVALUATION_NOTEBOOK, figures), lang),
-        "quality": quality_text(_figures_of(runs, QUALITY_NOTEBOOK, figures), lang),
+        "evaluation": evaluation_text(figures_of(runs, EVALUATION_NOTEBOOK, figures), lang),
+        "quality": quality_text(figures_of(runs, QUALITY_NOTEBOOK, figures), lang),
         "generated": i18n.text(
             "front",
             "generated",

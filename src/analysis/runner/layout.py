@@ -21,6 +21,9 @@ import shutil
 from pathlib import Path
 
 SUFFIX = ".internal"
+# the supervision report (`workbench report`), in the shared folder beside index.html
+DOCUMENT_STEMS = {"vi": "bao-cao-cds-{school_year}", "en": "cds-report-{school_year}"}
+DOCUMENT_FORMATS = ("docx", "pdf")
 
 
 def internal_dir(out_dir: Path) -> Path:
@@ -90,3 +93,18 @@ def remove_legacy(out_dir: Path) -> list[Path]:
         shutil.rmtree(out_dir / ".cache", ignore_errors=True)
         gone.append(out_dir / ".cache")
     return gone
+
+
+def document_stem(lang: str, year: int) -> str:
+    """``bao-cao-cds-2024-2025`` (``cds-report-…`` in English): the supervision report of
+    the school year ending in ``year``, without its suffix."""
+    return DOCUMENT_STEMS[lang].format(school_year=f"{year - 1}-{year}")
+
+
+def documents(folder: Path) -> list[Path]:
+    """The supervision reports written in ``folder`` (either language, Word and PDF)."""
+    found: list[Path] = []
+    for stem in DOCUMENT_STEMS.values():
+        pattern = stem.format(school_year="*")
+        found += [p for f in DOCUMENT_FORMATS for p in sorted(Path(folder).glob(f"{pattern}.{f}"))]
+    return found

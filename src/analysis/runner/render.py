@@ -315,7 +315,7 @@ def front_html(
     """The front page for a policy reader (:mod:`analysis.runner.frontpage`). ``shared``:
     the bundle's copy — ``links`` holds only the runs it shares."""
     lang = manifest.get("lang", "vi")
-    figures = _figures(out_dir)
+    figures = figures_by_run(out_dir)
     page = frontpage.context(
         out_dir, manifest, links, figures=figures, names=unit_names(manifest, lang),
         title=frontpage.plan_title(manifest),
@@ -334,7 +334,9 @@ def front_html(
     )
 
 
-def _figures(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
+def figures_by_run(out_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every run's key figures (privacy rules applied), by run id: the internal copy when
+    there is one (the index lists internal runs too), else the shared one."""
     import pandas as pd
 
     path = layout.internal_dir(out_dir) / "figures.parquet"  # every run's, for the index
@@ -386,7 +388,7 @@ def runs_html(
     parameters, duration and key figures. ``shared``: the bundle's copy — only the given
     runs, no pages with code, no manifest (the caller passes the runs it shares)."""
     lang = manifest.get("lang", "vi")
-    figures = _figures(out_dir)
+    figures = figures_by_run(out_dir)
     names = unit_names(manifest, lang)
     env = _environment()
     title = frontpage.plan_title(manifest)

@@ -9,7 +9,10 @@ The bundle holds, under a folder named after the plan:
   they were rendered);
 * ``data/<run>/<name>.csv`` — the tables and the data behind the figures;
 * ``figures.csv`` — the key figures of the runs in the bundle;
-* ``kpi_<lang>.xlsx`` — the KPI workbook with the privacy rules applied.
+* ``kpi_<lang>.xlsx`` — the KPI workbook with the privacy rules applied;
+* the supervision report (``bao-cao-cds-<school year>.docx`` and ``.pdf``) when
+  ``workbench report`` has written it: its text is searched like the pages (the PDF,
+  printed from the same document, goes with its Word file).
 
 Left out: internal runs (the plan's ``internal: true`` or the notebook's
 ``record.internal``), failed runs, the pages with code, the executed notebooks
@@ -61,8 +64,9 @@ def server_traces(name: str, content: bytes, *, host: str | None = None) -> list
     """What in one file of the bundle belongs to the server: folder paths, the host's
     name, a cell's error output. One line per kind found, naming the file and an example.
     """
-    text = content.decode("utf-8", errors="replace") if not name.endswith(".xlsx") else ""
-    if name.endswith(".xlsx"):  # the workbook's cells are XML inside the zip
+    office = name.endswith((".xlsx", ".docx"))
+    text = content.decode("utf-8", errors="replace") if not office else ""
+    if office:  # a workbook's cells and a Word file's text are XML inside the zip
         with zipfile.ZipFile(io.BytesIO(content)) as book:
             text = " ".join(book.read(n).decode("utf-8", "replace") for n in book.namelist()
                             if n.endswith(".xml"))  # fmt: skip
@@ -158,6 +162,11 @@ def build(out_dir: Path, *, dest: Path | None = None) -> Bundle:
     if front and (out_dir / front).is_dir():
         for csv in sorted((out_dir / front).glob("*.csv")):
             files[str(csv.relative_to(out_dir))] = csv.read_bytes()
+    for path in layout.documents(out_dir):  # the supervision report, when written
+        if path.suffix == ".pdf" and not path.with_suffix(".docx").is_file():
+            left_out.append(f"{path.name}: no Word file of the same report to check it by")
+            continue
+        files[path.name] = path.read_bytes()
     shared_manifest = {**manifest, "runs": shared_runs}
     for name, write in (("index.html", render.front_html), (render.RUNS_PAGE, render.runs_html)):
         files[name] = write(out_dir, shared_manifest, links, shared=True).encode("utf-8")
