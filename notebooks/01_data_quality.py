@@ -48,7 +48,7 @@ else:
     latest = summary[summary["year"] == year][["expected", "received", "rejected", "missing"]].sum()
     pct = 100 * latest["received"] / latest["expected"]
     say("completeness_text", year=year, received=int(latest["received"]), expected=int(latest["expected"]),
-        pct=f"{pct:.1f}%", missing=int(latest["missing"]), rejected=int(latest["rejected"]))
+        pct=i18n.percent(pct, lang), missing=int(latest["missing"]), rejected=int(latest["rejected"]))
     record.figure("completeness_pct", round(pct, 2), unit="%")
     record.figure("reports_missing", int(latest["missing"]))
     plots.completeness_heatmap(summary, lang=lang)
@@ -73,7 +73,7 @@ if applicable:
     record.figure("rule_violations", len(violations))
     record.table("rule_violations", violations, lang=lang, show=15)
     flags = quality.outliers(data, threshold=threshold)
-    say("outliers_text", n=len(flags), threshold=threshold)
+    say("outliers_text", n=len(flags), threshold=i18n.number(threshold, lang, 1))
     record.figure("outliers", len(flags))
     flags = flags.sort_values("score", key=abs, ascending=False)
     # a school value the public workbook hides (small cell, or its complement) stays hidden

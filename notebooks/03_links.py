@@ -17,7 +17,7 @@
 #
 # Hạ tầng và bồi dưỡng giáo viên gắn với kết quả học tập như thế nào, và hạ tầng có hiệu quả hơn ở nơi giáo viên được bồi dưỡng không? *How do infrastructure and teacher training relate to outcomes, and does infrastructure pay off where teachers are trained?*
 #
-# Chạy được trên mọi bộ dữ liệu có spec trong `config/datasets/` · Runs unchanged on every dataset spec in `config/datasets/`.
+# Chạy được trên mọi bộ dữ liệu có spec trong `config/datasets/`. *Runs unchanged on every dataset spec in `config/datasets/`.*
 
 # %% tags=["parameters"]
 dataset = "thai_nguyen_synthetic"  # a spec in config/datasets
@@ -46,7 +46,9 @@ display(Markdown(f"## {i18n.label('links_notebook', 'title', lang)}"))
 if spec.synthetic:
     say("synthetic")
 say("data", title=spec.title[lang], n=int(glance["n_obs"]), row=spec.row.get(lang, ""), dropped=int(glance["n_dropped"]))
-say("model", formula=result.formula, model=result.model, cov=result.cov)
+described, terms = links.describe_formula(result.formula, spec, lang)
+say("model", outcome=described, terms=terms, model=i18n.label("links_notebook", f"estimator_{result.model}", lang),
+    cov=i18n.label("links_notebook", f"cov_{result.cov}", lang))
 if result.left_out:  # a column the province's reports lack: said, not a failed run
     say("left_out", columns=", ".join(spec.label(c, lang) for c in result.left_out))
 clusters = glance.get("n_clusters", glance["n_groups"]) if result.cov == "cluster" else None
@@ -59,7 +61,8 @@ if clusters:
 labels = links.term_labels(result.table["term"], spec, lang)
 table = result.tidy().assign(term=lambda t: t["term"].map(labels))
 record.table("coefficients", table, label=i18n.label("plots", "coefficients_title", lang), lang=lang, digits=4)
-record.table("model_summary", result.glance(), lang=lang, digits=4)
+numeric = [c for c in result.glance().columns if pd.api.types.is_numeric_dtype(result.glance()[c])]
+record.table("model_summary", result.glance()[numeric], lang=lang, digits=4)  # the words are said above
 say("coefficients")
 
 # %%
@@ -71,12 +74,13 @@ record.data("coefficients_plot", table[result.tidy()["term"].isin(focus)])
 pair = links.interaction_pair(result, spec)
 if pair:
     effects = links.marginal_effects(result, focal=pair[0], moderator=pair[1])
-    record.table("marginal_effects", effects, lang=lang, digits=4)
+    shown = effects.assign(focal=spec.label(pair[0], lang), moderator=spec.label(pair[1], lang))
+    record.table("marginal_effects", shown, lang=lang, digits=4)
     plots.marginal_effects(effects, lang=lang)
     record.data("marginal_effects_plot", effects)
     say("interaction", focal=spec.label(pair[0], lang), moderator=spec.label(pair[1], lang),
-        low=effects["estimate"].iloc[0], high=effects["estimate"].iloc[-1],
-        at_low=effects["at"].iloc[0], at_high=effects["at"].iloc[-1])
+        low=i18n.number(effects["estimate"].iloc[0], lang, 3), high=i18n.number(effects["estimate"].iloc[-1], lang, 3),
+        at_low=i18n.number(effects["at"].iloc[0], lang, 2), at_high=i18n.number(effects["at"].iloc[-1], lang, 2))
 else:
     say("no_interaction")
 
@@ -88,7 +92,8 @@ if len(result.dropped):
     record.table("dropped", result.dropped, lang=lang)
 else:
     display(Markdown(i18n.label("links_notebook", "dropped_none", lang)))
-record.table("vif", links.vif(result), lang=lang)
+vif = links.vif(result)
+record.table("vif", vif.assign(term=vif["term"].map(links.term_labels(vif["term"], spec, lang))), lang=lang)
 if result.model == "ols":
     plots.residuals(result, lang=lang)
     record.data("residuals", pd.DataFrame({"fitted": np.asarray(result.fit.fittedvalues, dtype=float),

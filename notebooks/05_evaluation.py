@@ -55,7 +55,7 @@ if programme:
     for paragraph in evaluation_text.design_sentences(result, first_year=programme["first_year"], names=names,
                                                       outcome=spec.label(outcome, lang), lang=lang):
         display(Markdown(paragraph))
-    record.table("effect_by_cohort", result.tidy("group"), lang=lang, digits=3)
+    record.table("effect_by_cohort", result.tidy("group").drop(columns="term"), lang=lang, digits=3)  # the cohort says it
     plots.event_study_plot(result, lang=lang)
     record.data("event_study", result.tidy("dynamic"))
     record.table("sensitivity", checks["sensitivity"], lang=lang, digits=3)

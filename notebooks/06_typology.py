@@ -48,7 +48,7 @@ else:
         record.internal(i18n.label("typology_notebook", "internal_reason", lang), lang=lang)
     year = year or int(data.data["year"].max())
     groups = typology.profiles(data, year=year, lang=lang)
-    say("profiles_text", k=groups.k, sil=f"{max(groups.silhouettes.values()):.2f}", ari=f"{groups.stability:.2f}")
+    say("profiles_text", k=groups.k, sil=i18n.number(max(groups.silhouettes.values()), lang, 2), ari=i18n.number(groups.stability, lang, 2))
     for g, name in groups.names.items():
         display(Markdown(f"- **{g}** (n={groups.sizes[g]}): {name}"))
     plots.profile_heatmap(groups, lang=lang)
@@ -61,7 +61,7 @@ else:
 # %%
 if applicable:
     risk = typology.at_risk(data)
-    say("risk_text", auc=f"{risk.auc:.2f}", base=f"{risk.baseline_auc:.2f}", ap=f"{risk.average_precision:.2f}")
+    say("risk_text", auc=i18n.number(risk.auc, lang, 2), base=i18n.number(risk.baseline_auc, lang, 2), ap=i18n.number(risk.average_precision, lang, 2))
     plots.risk_plots(risk, lang=lang)
     y, p = risk.predictions["outcome"], risk.predictions["risk"]
     (fpr, tpr, _), (precision, recall, _) = roc_curve(y, p), precision_recall_curve(y, p)

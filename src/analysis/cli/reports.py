@@ -92,7 +92,9 @@ def run_command(
     ] = None,
     jobs: Annotated[int | None, typer.Option(help="Runs in parallel (default: cores)")] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-run even unchanged runs")] = False,
-    only: Annotated[str | None, typer.Option(help="Only runs whose id matches (glob)")] = None,
+    only: Annotated[
+        str | None, typer.Option(help="Only these runs: ids or globs, comma-separated")
+    ] = None,
     processed: Annotated[
         Path | None, typer.Option(help="Processed tables (default data/processed)")
     ] = None,
@@ -126,7 +128,7 @@ def run_command(
     force
         Re-run runs whose inputs have not changed.
     only
-        Only runs whose id matches this glob.
+        Only these runs: run ids or globs, comma-separated.
     processed
         The processed tables; default ``data/processed``.
     lang

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from analysis.core import paths
+from analysis.core import i18n, paths
 from analysis.core.config import ConfigError, load_yaml
 from analysis.data import catalog, hierarchy, schema
 
@@ -108,7 +108,8 @@ class DatasetSpec:
 
     def label(self, column: str, lang: str = "vi") -> str:
         """A column's label for a reader: the spec's ``labels``, else the panel or schools
-        contract (``config/columns.yml``), else the column name itself.
+        contract (``config/columns.yml``), else the ``columns`` labels, else the column
+        name itself.
 
         Parameters
         ----------
@@ -127,8 +128,19 @@ class DatasetSpec:
                 spec = schema.contract(table).get(column)
                 if spec:
                     return spec.label(lang)
-            return column
+            return i18n.labels("columns", lang).get(column, column)  # year, and the like
         return self.labels[column][lang]
+
+    def value_label(self, column: str, value: Any, lang: str = "vi") -> str:
+        """A category's name for a reader (``rural`` → "Nông thôn" / "Rural"): the code's
+        names in the panel or schools contract (``values:`` of ``config/columns.yml``, the
+        first name Vietnamese, the last English), else the value as it is."""
+        for table in ("panel", "schools"):
+            spec = schema.contract(table).get(column)
+            names = spec.values.get(str(value)) if spec else None
+            if names:
+                return names[0] if lang == "vi" else names[-1]
+        return str(value)
 
 
 def spec_dir() -> Path:

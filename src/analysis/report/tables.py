@@ -90,6 +90,14 @@ def reader_view(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         out = out.drop(columns=[c for c in (f"message_{other}", "message") if c in out])
         out = out.rename(columns={f"message_{lang}": "message"})
         out = out.drop(columns=[c for c in (*FORMULA_COLUMNS, "rule") if c in out])
+    if lang == "vi" and "message" in out and "message_vi" not in frame and "rule" in frame:
+        out = out.drop(columns="message")  # ingest's detail is English; the rule's name says it
+    if "value" in out and "rule" in frame:  # a rejected cell as the reader reads it
+        out["value"] = out["value"].map(lambda v: _reader_value(v, lang))
+    names = _column_labels(lang)
+    for column in ("focal", "moderator"):
+        if column in out:
+            out[column] = out[column].map(lambda v: names.get(v, v))
     if "column" in out:
         labels = _column_labels(lang)
         out["column"] = out["column"].map(
@@ -104,7 +112,10 @@ def reader_view(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             out["indicator"] = out["indicator"].map(lambda v: names.get(v, v))
             out = out.rename(columns={"indicator": "name"})
     if "feature" in out:
-        names = {i.id: i.name[lang] for i in indicators.load_indicators()}
+        names = {
+            **_column_labels(lang),
+            **{i.id: i.name[lang] for i in indicators.load_indicators()},
+        }
         out["feature"] = out["feature"].map(lambda v: names.get(v, v))
     if "rule" in out:
         messages = {**i18n.labels("reject_rules", lang)}
@@ -114,6 +125,22 @@ def reader_view(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         tables_ = i18n.labels("data_tables", lang)
         out["table"] = out["table"].map(lambda v: tables_.get(v, v))
     return out
+
+
+CODE_VALUE = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)=")  # "teachers_trained_cds=14"
+DECIMAL = re.compile(r"^-?\d+\.\d+$")
+
+
+def _reader_value(value, lang: str):
+    """A rejected cell's text: columns named by their labels, a decimal in the reader's
+    style ("112,5"); anything else as it was read."""
+    if not isinstance(value, str):
+        return value
+    labels = _column_labels(lang)
+    text = CODE_VALUE.sub(lambda m: f"{labels.get(m.group(1), m.group(1))}=", value)
+    if lang == "vi" and DECIMAL.match(text.strip()):
+        text = text.strip().replace(".", ",")
+    return text
 
 
 def _column_labels(lang: str) -> dict[str, str]:
@@ -129,7 +156,7 @@ def _year_like(column: str) -> bool:
     """A year or id column (any language): its numbers are written without grouping."""
     canonical = privacy.canonical(column) or column
     key = canonical.lower()
-    if key in {"year", "id"} or key.endswith(("_year", "_id", " id")):
+    if key in {"year", "id", "cohort", "period"} or key.endswith(("_year", "_id", " id")):
         return True
     words = header_key(column).split()
     return bool(words) and (words[0] in {"nam", "ma", "year"} or words[-1] in {"year", "id"})

@@ -95,7 +95,8 @@ def run_plan(
     force
         Execute every selected run, cached or not.
     only
-        A glob over run ids: execute and record only the runs it matches.
+        Run ids or globs, comma-separated (:func:`matches`): execute and record only the
+        runs they select.
     processed
         The processed folder the runs read (its tables are the inputs of the keys).
     cell_timeout, start_timeout, run_timeout
@@ -154,12 +155,20 @@ def run_plan(
 render_pages = render.render_plan
 
 
+def matches(run_id: str, only: str) -> bool:
+    """Whether ``--only`` selects the run: a comma-separated list of run ids or globs
+    (``data_quality,district_brief*``); an id is matched as written, brackets and all
+    (``district_brief[unit=164]`` is an id, not a glob's character class)."""
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    return any(run_id == w or fnmatch.fnmatch(run_id, w) for w in wanted)
+
+
 def _validate(plan: Plan, out_dir: Path, only: str | None) -> list[Target]:
     """Names, file names, the selection and the output paths; the folders made ready."""
     where = str(plan.path)
     check_name(plan.name, where=where)
     check_file_names(plan.runs, where=where)
-    selected = [r for r in plan.runs if only is None or fnmatch.fnmatch(r.id, only)]
+    selected = [r for r in plan.runs if only is None or matches(r.id, only)]
     internal, notebooks = layout.internal_dir(out_dir), layout.notebooks_dir(out_dir)
     if only is not None and not selected:
         raise PlanError(f"--only {only!r} matches no run of plan {plan.name}")

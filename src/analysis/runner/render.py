@@ -150,6 +150,8 @@ def prepare(
                     output["data"] = {"text/html": text, "text/plain": ""}
             outputs.append(output)
         cell["outputs"] = outputs
+    if not with_code:
+        reader_title(nb, lang)
     banners = []
     if with_code:
         banners.append(i18n.label("privacy", "internal_code", lang))
@@ -165,6 +167,39 @@ def prepare(
         text = f'<p class="cds-provenance"><small>{html.escape(footer)}</small></p>'
         nb.cells.append(nbformat.v4.new_markdown_cell(text))
     return nb
+
+
+NUMBERED = re.compile(r"^\d+\s*·\s*")  # "04 · ": the notebook's place in the folder
+ITALIC = re.compile(r"\*([^*]+)\*")
+
+
+def reader_title(nb, lang: str) -> None:
+    """The notebook's headings and its opening line in the reader's language only.
+
+    Notebooks are written for researchers in both languages: headings
+    ``# 04 · Bản tin huyện / District brief`` and, under the title, a line
+    "Vietnamese text. *English text.*". A reader page keeps each heading's part in its
+    language (without the file number) and, of the opening line, the Vietnamese or the
+    italic English.
+    """
+    first = True
+    for cell in nb.cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell["source"]
+        source = "".join(source) if isinstance(source, list) else source
+        lines = []
+        for line in source.splitlines():
+            if line.lstrip().startswith("#"):
+                marks, _, heading = line.strip().partition(" ")
+                parts = [p.strip() for p in NUMBERED.sub("", heading).split(" / ")]
+                line = f"{marks} {parts[1] if lang == 'en' and len(parts) == 2 else parts[0]}"
+            elif first and ITALIC.search(line) and ITALIC.sub("", line).strip():
+                english = " ".join(m.group(1).strip() for m in ITALIC.finditer(line))
+                line = english if lang == "en" else ITALIC.sub("", line).strip()
+            lines.append(line)
+        cell["source"] = "\n".join(lines)
+        first = False
 
 
 def to_html(

@@ -27,7 +27,8 @@ The modules, each importing only from those above it in this list:
 * :mod:`.fit` — :func:`estimate`: defaults, checks, rows, then the model kind
 * :mod:`.effects` — :func:`marginal_effects`, :func:`mediation`
 * :mod:`.diagnostics` — :func:`adjust_pvalues`, :func:`screen`, :func:`vif`, :func:`influence`
-* :mod:`.spec` — for notebooks: :func:`from_spec`, :func:`interaction_pair`, :func:`term_labels`
+* :mod:`.spec` — for notebooks: :func:`from_spec`, :func:`interaction_pair`, :func:`term_labels`,
+  :func:`describe_formula`
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from analysis.models.links.effects import MediationResult, marginal_effects, med
 from analysis.models.links.fit import estimate
 from analysis.models.links.prepare import empty_roles, formula_columns, role_formula
 from analysis.models.links.result import COVS, MODELS, TIDY_COLUMNS, LinkError, LinkResult
-from analysis.models.links.spec import from_spec, interaction_pair, term_labels
+from analysis.models.links.spec import describe_formula, from_spec, interaction_pair, term_labels
 
 __all__ = [
     "COVS",
@@ -47,6 +48,7 @@ __all__ = [
     "LinkResult",
     "MediationResult",
     "adjust_pvalues",
+    "describe_formula",
     "empty_roles",
     "estimate",
     "formula_columns",

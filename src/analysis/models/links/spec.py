@@ -137,11 +137,31 @@ def term_labels(terms, spec, lang: str = "vi") -> dict[str, str]:
             match = re.fullmatch(r"C\((\w+)\)\[T\.(.+)\]", piece) or re.fullmatch(
                 r"(\w+)\[T\.(.+)\]", piece
             )
-            if match:
-                parts.append(f"{spec.label(match.group(1), lang)}: {match.group(2)}")
+            if match and spec is not None:
+                column, level = match.group(1), match.group(2)
+                parts.append(f"{spec.label(column, lang)}: {spec.value_label(column, level, lang)}")
+            elif match:
+                parts.append(f"{match.group(1)}: {match.group(2)}")
             elif piece == "Intercept":
                 parts.append(i18n.label("terms", "intercept", lang))
             else:
                 parts.append(spec.label(piece, lang) if spec else piece)
         out[term] = " × ".join(parts)
     return out
+
+
+def describe_formula(formula: str, spec, lang: str = "vi") -> tuple[str, str]:
+    """A model formula in words: (the outcome's label, its terms' labels).
+
+    ``y ~ a * b + c + C(d)`` → ("Outcome", "A × B, C, D"): ``*`` reads as ×, a categorical
+    ``C(x)`` as its column's label; the order is the formula's.
+    """
+    left, _, right = formula.partition("~")
+    name = lambda c: spec.label(c, lang) if spec is not None else c  # noqa: E731
+    terms = []
+    for term in right.split("+"):
+        pieces = [p.strip() for p in re.split(r"[*:]", term) if p.strip()]
+        pieces = [re.sub(r"^C\((\w+)\)$", r"\1", p) for p in pieces]
+        if pieces and pieces != ["1"]:
+            terms.append(" × ".join(name(p) for p in pieces))
+    return name(left.strip()), ", ".join(terms)
