@@ -48,12 +48,12 @@ else:
     province = values[(values["level"] == "analysis_province") & (values["year"] == year)]
     counts = province["status"].value_counts()
     say("indicators_text", year=year, met=int(counts.get("met", 0)), on_track=int(counts.get("on_track", 0)),
-        behind=int(counts.get("behind", 0)))
+        behind=int(counts.get("behind", 0)), not_met=int(counts.get("not_met", 0)))
     reporting, register = indicators.schools_counted(data, year)
     i18n.say("indicator_gaps", lang)("schools", year=year, n=i18n.number(reporting, lang, 0),
                                      total=i18n.number(register, lang, 0))
     say("placeholder")
-    for status in ("met", "on_track", "behind"):
+    for status in ("met", "on_track", "behind", "not_met"):
         record.figure(f"indicators_{status}", int(counts.get(status, 0)))
     plots.status_counts(values, level="analysis_province", year=year, lang=lang)
     record.data("status_counts", counts.rename_axis("status").rename("count").reset_index())

@@ -77,7 +77,7 @@ if applicable:
             "indicator_gaps", "unit_missing_intro", lang, n=len(gaps), total=len(indicators.headline()),
             unit=name, year=year))))
         record.table("headline_missing", gaps[["name", "reason"]], lang=lang)
-    for status in ("met", "on_track", "behind"):
+    for status in ("met", "on_track", "behind", "not_met"):
         record.figure(f"headline_{status}", sum(c == status for c in codes))
 
 # %%

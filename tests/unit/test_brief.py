@@ -88,3 +88,25 @@ def test_a_target_missed_in_its_year_is_not_met_in_the_brief_as_on_the_front_pag
     table = brief.headline_table(values, unit=unit, year=2025, lang="vi")
     summary = brief.status_summary(table.attrs["status_codes"], lang="vi")
     assert "Không đạt" in summary
+
+
+def test_findings_pick_a_strength_that_is_met_and_give_share_gaps_in_points(synthetic):
+    """Over every district: the strength is an indicator met or on track (never one being
+    missed), and a gap or change of a share is in percentage points, not in %."""
+    tables_ = brief.tables(synthetic, year=2025, lang="vi")
+    values = tables_["values"]
+    rows = values[(values["level"] == brief.LEVEL) & (values["year"] == 2025)]
+    measures = dict(zip(rows["name"], rows["measure"], strict=False))
+    strengths = 0
+    for unit, mine in rows.groupby("unit_id"):
+        status = dict(zip(mine["name"], mine["status"], strict=True))
+        for sentence in brief.findings(tables_, unit=unit, year=2025, lang="vi"):
+            named = [n for n in status if n in sentence]
+            name = max(named, key=len) if named else None
+            if sentence.startswith("**Điểm mạnh:**"):
+                strengths += 1
+                assert status[name] in ("met", "on_track"), (unit, sentence, status[name])
+            if name and measures[name] == "%" and sentence.startswith(("**Cần ưu tiên", "**Tiến")):
+                tail = sentence.split("(năm")[-1] if "(năm" in sentence else sentence
+                assert "điểm phần trăm" in tail, sentence
+    assert strengths > 0

@@ -210,7 +210,8 @@ def test_status_when_lower_is_better_and_target_year_reached():
     )
     assert out.loc[("A", 2023), "status"] == "met"  # 20 ≤ 22
     assert out.loc[("A", 2023), "gap"] == pytest.approx(-2)
-    assert out.loc[("B", 2023), "status"] == "behind"  # target year reached, 28 > 22
+    assert out.loc[("B", 2023), "status"] == "not_met"  # target year reached, 28 > 22
+    assert out.loc[("B", 2022), "status"] == "behind"  # 29 − 1 = 28 > 22, a year left
     assert out.loc[("A", 2022), "status"] == "on_track"  # 25 − 5 = 20 ≤ 22 by 2023
     assert out.loc[("A", 2023), "rank"] == 1
 

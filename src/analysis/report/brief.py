@@ -72,6 +72,16 @@ def with_unit(value: float, measure: str, lang: str) -> str:
     return f"{number}{measure}" if measure == "%" else f"{number} {measure}"
 
 
+def difference(value: float, measure: str, lang: str, *, sign: bool = False) -> str:
+    """A difference in the indicator's measure; a difference of two shares is in percentage
+    points ("3,5 điểm phần trăm"), never in %; missing gives a dash."""
+    if pd.isna(value):
+        return i18n.MISSING
+    number = i18n.number(value, lang, 1, sign=sign)
+    unit = i18n.label("front", "points", lang) if measure == "%" else measure
+    return f"{number} {unit}"
+
+
 def tables(data, *, year: int, lang: str = "vi") -> dict[str, pd.DataFrame]:
     """Indicator values for districts and the province, and maturity by district.
 
@@ -182,9 +192,12 @@ def headline_table(values: pd.DataFrame, *, unit: str, year: int, lang: str) -> 
 
 
 def _strength(rows: pd.DataFrame, peers: pd.DataFrame, n_units: int, lang: str) -> str | None:
-    """The headline indicator where the unit ranks best, counting ties at their worst place."""
+    """The headline indicator where the unit ranks best among those it has met or is on
+    track to meet (a rank is no strength while the target is being missed), counting ties
+    at their worst place."""
     tied = peers.groupby(["indicator", "rank"]).size().rename("tied").reset_index()
-    ranked = rows[rows["rank"].notna()].merge(tied, on=["indicator", "rank"], how="left")
+    good = rows["rank"].notna() & rows["status"].isin(["met", "on_track"])
+    ranked = rows[good].merge(tied, on=["indicator", "rank"], how="left")
     # a first place shared by every district is no strength: rank by the worst tied place
     ranked = ranked.assign(place=ranked["rank"] + ranked["tied"] - 1)
     ranked = ranked.sort_values(["place", "indicator"])
@@ -220,7 +233,7 @@ def _shortfall(rows: pd.DataFrame, status: dict[str, str], lang: str) -> str:
         value=with_unit(worst["value"], worst["measure"], lang),
         target=with_unit(worst["target"], worst["measure"], lang),
         target_year=int(worst["target_year"]),
-        gap=with_unit(worst["gap"], worst["measure"], lang),
+        gap=difference(worst["gap"], worst["measure"], lang),
         status_word=status[worst["status"]].lower(),
     )
 
@@ -262,7 +275,7 @@ def _progress(rows: pd.DataFrame, lang: str) -> str | None:
         "progress",
         lang,
         indicator=top["name"],
-        change=with_unit(top["change"], top["measure"], lang),
+        change=difference(top["change"], top["measure"], lang, sign=True),
     )
 
 

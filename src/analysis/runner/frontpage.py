@@ -25,7 +25,7 @@ from analysis.core import files, i18n, provenance
 from analysis.data import datasets
 from analysis.measures import indicators
 from analysis.report import front
-from analysis.report.brief import NOT_MET, with_unit
+from analysis.report.brief import NOT_MET, difference, with_unit
 from analysis.report.style import PALETTE
 from analysis.runner import layout
 from analysis.runner.keys import PlanInputs
@@ -102,16 +102,12 @@ def _chip(code: str, lang: str) -> dict[str, str]:
 
 def points(value, lang: str, *, sign: bool = False) -> str:
     """A difference of shares in percentage points ("3,5 điểm phần trăm")."""
-    return f"{i18n.number(value, lang, 1, sign=sign)} {i18n.label('front', 'points', lang)}"
+    return difference(value, "%", lang, sign=sign)
 
 
 def amount(value, measure: str, lang: str, *, sign: bool = False) -> str:
     """A difference in the indicator's own measure; points for a share."""
-    if pd.isna(value):
-        return i18n.MISSING
-    if measure == "%":
-        return points(value, lang, sign=sign)
-    return f"{i18n.number(value, lang, 1, sign=sign)} {measure}"
+    return difference(value, measure, lang, sign=sign)
 
 
 def headline_rows(table: pd.DataFrame, lang: str) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ value's year):
 * ``met`` — the value already meets the target;
 * ``on_track`` — the linear trend (least squares) of the unit's last
   ``projection_years`` yearly values, extrapolated to the target year, meets it;
-* ``behind`` — neither;
+* ``not_met`` — the target year has come and the target is not reached ("không đạt");
+* ``behind`` — neither, with time left ("chậm tiến độ");
 * ``no_trend`` — not met and fewer than two yearly values to project from
   (for example a post-reform commune with one year);
 * ``no_target`` — no target at or after that year, or no direction.

@@ -67,10 +67,11 @@ def _trend_status(table: pd.DataFrame, chosen: list[Indicator], window: int) -> 
         [
             out["target"].isna() | sign.isna() | out["value"].isna(),
             out["gap"] <= 0,
+            horizon <= 0,  # the target year has come and the target was missed
             out["slope"].isna() & (horizon > 0),
             projected_gap <= 0,
         ],
-        ["no_target", "met", "no_trend", "on_track"],
+        ["no_target", "met", "not_met", "no_trend", "on_track"],
         default="behind",
     )
     out["status"] = status

@@ -190,7 +190,7 @@ def compute(
         ``value`` (``factor × Σ numerator ÷ Σ denominator``), ``measure``,
         ``target``, ``target_year``, ``target_source``, ``gap`` (shortfall in the
         indicator's direction; ``≤ 0`` is met), ``projected`` (the trend's value
-        in the target year), ``status`` (``met``, ``on_track``, ``behind``,
+        in the target year), ``status`` (``met``, ``on_track``, ``behind``, ``not_met``,
         ``no_trend``, ``no_target``), ``change`` (on the previous school year)
         and ``rank``: 1 for the best unit of a level in a year, ties sharing the
         lowest rank (none for indicators without a direction). Sorted by

@@ -258,7 +258,8 @@ def status_counts(values: pd.DataFrame, *, level: str, year: int, lang: str = "v
     """
     rows = values[(values["level"] == level) & (values["year"] == year)]
     counts = rows["status"].value_counts()
-    order = [s for s in ("met", "on_track", "behind", "no_trend", "no_target") if s in counts]
+    order = [s for s in ("met", "on_track", "behind", "not_met", "no_trend", "no_target")
+             if s in counts]  # fmt: skip
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
     names = [i18n.label("status", s, lang) for s in order]
