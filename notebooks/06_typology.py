@@ -49,8 +49,12 @@ else:
     year = year or int(data.data["year"].max())
     groups = typology.profiles(data, year=year, lang=lang)
     say("profiles_text", k=groups.k, sil=i18n.number(max(groups.silhouettes.values()), lang, 2), ari=i18n.number(groups.stability, lang, 2))
+    best = max(groups.silhouettes.values())
+    if best < typology.WEAK_SILHOUETTE:  # Kaufman & Rousseeuw: no substantial structure below 0.25
+        say("weak_structure", sil=i18n.number(best, lang, 2))
     for g, name in groups.names.items():
-        display(Markdown(f"- **{g}** (n={groups.sizes[g]}): {name}"))
+        display(Markdown(i18n.text("typology", "group_item", lang, n=g + 1, name=name,
+                                   schools=i18n.integer(groups.sizes[g], lang))))
     plots.profile_heatmap(groups, lang=lang)
     names = {i.id: i.name[lang] for i in indicators.load_indicators()}
     record.data("profiles", groups.profile.rename(columns=names).rename_axis("profile").assign(

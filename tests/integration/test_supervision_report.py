@@ -250,3 +250,32 @@ def test_report_command_says_what_is_missing(written, tmp_path, monkeypatch):
     )
     assert done.exit_code == 2 and "No PDF" in done.output and "WORKBENCH_CHROMIUM" in done.output
     assert [p.suffix for p in dest.iterdir()] == [".docx"]  # the Word file is written first
+
+
+def test_screenshot_of_the_reports_first_pages(written):
+    """The first two A4 pages of the document's print page (the PDF's source) as Chromium
+    draws them, for a person to look at: ``reports/screenshots/report_first_pages.png``."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from analysis.report import document as doc
+
+    folder, _, _ = written
+    page_html = doc.to_html(supervision.build(folder))
+    shots = paths.project_root() / "reports" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    target = shots / "report_first_pages.png"
+    chromium = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 794, "height": 1123})  # A4 at 96 dpi
+        tab.emulate_media(media="print")
+        tab.set_content(page_html, wait_until="load")
+        height = tab.evaluate("document.body.scrollHeight")
+        tab.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 794,
+                                               "height": min(2 * 1123, height)})  # fmt: skip
+        text = tab.inner_text("body")
+        browser.close()
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "BÁO CÁO" in text
+    assert target.stat().st_size > 50_000  # a page of text and tables, not a blank

@@ -40,6 +40,10 @@ DEFAULT_FEATURES = [
     "exam_pass_rate",
 ]
 
+# Kaufman & Rousseeuw (1990): a best average silhouette below 0.25 means no substantial
+# cluster structure; pages then say the groups are weak
+WEAK_SILHOUETTE = 0.25
+
 
 def school_features(
     data, *, year: int | None = None, features: list[str] | None = None, lang: str = "vi"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import seaborn as sns
 from sklearn.metrics import precision_recall_curve, roc_curve
@@ -30,11 +32,24 @@ def profile_heatmap(result, *, lang: str = "vi", ax=None):
     """
     meta = {i.id: i for i in indicators.load_indicators()}
     shown = result.profile.copy()
-    shown.columns = [meta[c].name[lang] for c in shown.columns]
-    shown.index = [f"{g}: {result.names[g]} (n={result.sizes[g]})" for g in shown.index]
+    # the colour says better or worse than average in each indicator's own direction
+    # (fewer learners per computer is better); the numbers stay the standardised values
+    sign = [{"lower": -1.0}.get(meta[c].better, 1.0) for c in shown.columns]
+    colour = shown * sign
+    text = shown.map(lambda v: i18n.number(v, lang, 1))  # the reader's decimal comma
+    shown.columns = [textwrap.fill(meta[c].name[lang], 28) for c in shown.columns]
+    shown.index = [
+        textwrap.fill(f"{g + 1}. {result.names[g]} ({i18n.integer(result.sizes[g], lang)})", 34)
+        for g in shown.index
+    ]
+    colour.index, colour.columns = shown.index, shown.columns
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 0.6 * len(shown) + 4))
-    sns.heatmap(shown, annot=True, fmt=".1f", cmap="RdBu_r", center=0, ax=ax, cbar=False)
+        _, ax = plt.subplots(
+            figsize=(max(11, 0.75 * len(shown.columns) + 4), 0.8 * len(shown) + 4.5)
+        )
+    sns.heatmap(colour, annot=text.to_numpy(), fmt="", cmap="RdYlGn", center=0, ax=ax,
+                cbar=False, annot_kws={"fontsize": 10})  # fmt: skip
+    ax.tick_params(labelsize=10)
     ax.set_title(i18n.label("typology", "heatmap_title", lang))
     ax.tick_params(axis="x", rotation=60)
     plt.setp(ax.get_xticklabels(), ha="right")
