@@ -676,7 +676,7 @@ def test_default_plan_share_bundle(default_reports, tmp_path):
     assert len(pages) == len(shared)
     assert f"{manifest['plan']}/{manifest['kpi_workbook']}" in files
     front = len(list((out / "data" / "front").glob("*.csv")))  # the front page's tables
-    assert front == 4
+    assert front == 5  # headline, every province indicator, ranking, maturity, training
     assert sum(n.endswith(".csv") for n in files) == 1 + front + sum(
         len(r["tables"]) for r in shared
     )

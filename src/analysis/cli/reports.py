@@ -182,7 +182,7 @@ def run_command(
     failed = _print_runs(manifest, f"Plan {loaded.name} ({loaded.dataset})")
     out_dir = out or runner.default_out_dir(loaded)
     _print_failures(failed)
-    console.print(f"Report index: {out_dir / 'index.html'}")
+    console.print(f"Front page: {out_dir / 'index.html'}")
     if failed:
         raise typer.Exit(1)
 
