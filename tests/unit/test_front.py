@@ -105,3 +105,17 @@ def test_default_rank_on_has_direction_and_target():
     chosen = front.default_rank_on()
     assert chosen and all(BY_ID[i]["better"] != "none" and BY_ID[i].get("targets") for i in chosen)
     assert chosen == [i for i in DEFINITIONS["headline"] if i in chosen]
+
+
+def test_front_page_tells_failed_tables_from_a_dataset_without_them(tmp_path):
+    from analysis.runner import frontpage
+
+    manifest = {"lang": "vi", "runs": [], "front": None, "front_error": "ValueError: x",
+                "title": {"vi": "Kế hoạch"}, "plan": "p", "dataset": "d", "code_version": "0",
+                "created": "2026-12-03T10:00:00Z"}  # fmt: skip
+    said = frontpage.context(tmp_path, manifest, {}, figures={}, names={}, title="K")
+    assert said["no_tables"].startswith("Các bảng tổng hợp của tỉnh không tạo được")
+    assert "ValueError" not in said["no_tables"]  # the reason stays in the internal manifest
+    manifest["front_error"] = None
+    said = frontpage.context(tmp_path, manifest, {}, figures={}, names={}, title="K")
+    assert said["no_tables"].startswith("Bộ dữ liệu d không có bảng báo cáo")

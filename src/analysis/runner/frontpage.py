@@ -391,8 +391,9 @@ def context(
         ),
         "summary": None,
     }
-    if summary is None:
-        out["no_tables"] = i18n.text("front", "no_report_tables", lang, dataset=dataset)
+    if summary is None:  # a dataset without report tables, or tables that failed this time
+        key = "front_failed" if manifest.get("front_error") else "no_report_tables"
+        out["no_tables"] = i18n.text("front", key, lang, dataset=dataset)
         return out
     year, rank_on = int(summary["year"]), list(summary["rank_on"])
     measures = {i.id: i.name[lang] for i in indicators.load_indicators()}
