@@ -89,7 +89,12 @@ def test_word_file_has_the_decree_layout_and_the_text_intact(tmp_path):
     assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == (
         "Times New Roman"
     )
+    W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    heading_fonts = read.styles["Heading 1"].element.rPr.rFonts
+    assert heading_fonts.get(f"{W}ascii") == "Times New Roman"
+    assert heading_fonts.get(f"{W}asciiTheme") is None  # a theme font would win over it
     header = read.tables[0]
+    assert [round(c.width.cm, 1) for c in header.rows[0].cells] == [6.6, 9.9]
     left, right = (c.text for c in header.rows[0].cells)
     assert "SỞ GIÁO DỤC VÀ ĐÀO TẠO" in left and "Số: ……/BC-SGDĐT" in left
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in right and "Độc lập - Tự do - Hạnh phúc" in right

@@ -27,6 +27,7 @@ from analysis.core import files
 from analysis.report.document import Ask, Document, Figure, Heading, Paragraph, Table, caption
 
 FONT = "Times New Roman"
+TEXT_WIDTH = 16.5  # cm: A4's 21 cm less the decree's 3 cm and 1.5 cm margins
 LANG_TAGS = {"vi": "vi-VN", "en": "en-GB"}
 
 
@@ -99,6 +100,8 @@ def _fonts(style, size: float, *, bold: bool = False, italic: bool = False) -> N
     fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
     for slot in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(slot), FONT)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)  # a theme font (the headings' Calibri Light) wins
 
 
 def _styles(doc, lang: str) -> None:
@@ -135,13 +138,13 @@ def _header(doc, document: Document) -> None:
     head = document.header
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(table, [6.6, 9.9])  # the issuing body and the national title on one line each
     left, right = table.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(10)
     for i, line in enumerate(head.body):  # the superior body plain, the issuing body bold
         _plain(left, line, bold=i == len(head.body) - 1, upper=True)
     _plain(left, "───────")
     _plain(left, head.number)
-    _plain(right, head.national, bold=True, size=12.5)
+    _plain(right, head.national, bold=True, size=12)  # the decree: 12–13 pt
     _plain(right, head.motto, bold=True, size=13.5)
     _plain(right, "──────────────")
     _plain(right, head.date, italic=True)
@@ -178,11 +181,23 @@ def _table(doc, block: Table, title: str) -> None:
         for i, (cell, text) in enumerate(zip(cells, row, strict=True)):
             align = WD_ALIGN_PARAGRAPH.LEFT if i == 0 else WD_ALIGN_PARAGRAPH.RIGHT
             _cell(cell, text, align=align)
+    n = len(block.columns)
+    first = min(6.0, TEXT_WIDTH / 2) if n > 1 else TEXT_WIDTH  # the names' column is wider
+    _widths(table, [first] + [(TEXT_WIDTH - first) / (n - 1)] * (n - 1) if n > 1 else [first])
     if block.note:
         note = doc.add_paragraph()
         note.paragraph_format.first_line_indent = Cm(0)
         run = note.add_run(block.note)
         run.italic, run.font.size = True, Pt(11)
+
+
+def _widths(table, centimetres: list[float]) -> None:
+    """Fixed column widths (Word reads the cells', LibreOffice the grid's: both set)."""
+    table.autofit = False
+    for column, width in zip(table.columns, centimetres, strict=True):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
 
 
 def _cell(cell, text: str, *, bold: bool = False, align=WD_ALIGN_PARAGRAPH.LEFT) -> None:
