@@ -100,16 +100,6 @@ def _chip(code: str, lang: str) -> dict[str, str]:
     return {"word": i18n.label("status", code, lang), "colour": STATUS_COLOURS.get(code, "#999")}
 
 
-def points(value, lang: str, *, sign: bool = False) -> str:
-    """A difference of shares in percentage points ("3,5 điểm phần trăm")."""
-    return difference(value, "%", lang, sign=sign)
-
-
-def amount(value, measure: str, lang: str, *, sign: bool = False) -> str:
-    """A difference in the indicator's own measure; points for a share."""
-    return difference(value, measure, lang, sign=sign)
-
-
 def headline_rows(table: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """One row per indicator with a target, grouped by sector."""
     out = []
@@ -123,8 +113,8 @@ def headline_rows(table: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
                 "target": i18n.text(
                     "front", "by_year", lang, value=target, year=int(row["target_year"])
                 ),
-                "gap": amount(row["gap"], row["measure"], lang) if row["gap"] > 0 else "",
-                "change": amount(row["change"], row["measure"], lang, sign=True),
+                "gap": difference(row["gap"], row["measure"], lang) if row["gap"] > 0 else "",
+                "change": difference(row["change"], row["measure"], lang, sign=True),
                 "status": _chip(row["status"], lang),
             }
         )
@@ -161,7 +151,9 @@ def maturity_rows(table: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
             "level": row["maturity_level"],
             "before": i18n.percent(row["share_before"], lang),
             "share": i18n.percent(row["share"], lang),
-            "change": points(row["change"], lang, sign=True) if pd.notna(row["change"]) else "",
+            "change": difference(row["change"], "%", lang, sign=True)
+            if pd.notna(row["change"])
+            else "",
             "count": i18n.integer(row["count"], lang),
         }
         for row in table.to_dict(orient="records")
@@ -227,17 +219,19 @@ def evaluation_text(figures: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
-def plan_title(manifest: dict[str, Any]) -> str:
-    """The plan's title in its language."""
-    lang = manifest.get("lang", "vi")
+def plan_title(manifest: dict[str, Any], lang: str | None = None) -> str:
+    """The plan's title in ``lang`` (default the plan's language)."""
+    lang = lang or manifest.get("lang", "vi")
     title = manifest["title"]
     return title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title)
 
 
-def dataset_title(manifest: dict[str, Any], summary: dict[str, Any] | None = None) -> str:
+def dataset_title(
+    manifest: dict[str, Any], summary: dict[str, Any] | None = None, lang: str | None = None
+) -> str:
     """The dataset as its spec names it in the plan's language: the front page's tables know
     whether the processed files were real; else the manifest's spec title; else its id."""
-    lang = manifest.get("lang", "vi")
+    lang = lang or manifest.get("lang", "vi")
     titles = (summary or {}).get("dataset_title") or manifest.get("dataset_title") or {}
     return titles.get(lang) or manifest["dataset"]
 

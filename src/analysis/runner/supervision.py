@@ -32,7 +32,7 @@ from analysis.core.config import ConfigError, load_yaml
 from analysis.measures import indicators
 from analysis.report import document as doc
 from analysis.report import pdf, word
-from analysis.report.brief import NOT_MET, STATUSES, with_unit
+from analysis.report.brief import NOT_MET, STATUSES, difference, with_unit
 from analysis.report.plots import front as front_plots
 from analysis.runner import frontpage, layout, render
 
@@ -145,8 +145,8 @@ def _indicator_rows(table: pd.DataFrame, ids: list[str], words: _Words) -> list[
             [
                 words.indicator.get(ind, str(row["name"])),
                 with_unit(row["value"], measure, lang),
-                frontpage.amount(row["change"], "%" if row["measure"] == "%" else measure,
-                                 lang, sign=True),
+                difference(row["change"], "%" if row["measure"] == "%" else measure, lang,
+                           sign=True),
                 target,
                 status,
             ]
@@ -421,14 +421,11 @@ def build(out_dir: Path, *, lang: str | None = None, today: dt.date | None = Non
 def _source(manifest: dict[str, Any], summary: dict[str, Any], words: _Words) -> str:
     """Where the figures come from: the data, the plan, the code version and the date."""
     lang = words.lang
-    titles = summary.get("dataset_title") or manifest.get("dataset_title") or {}
-    title = manifest["title"]
-    plan = title.get(lang, manifest["plan"]) if isinstance(title, dict) else str(title)
     return words(
         "document.source",
-        dataset=titles.get(lang) or manifest["dataset"],
+        dataset=frontpage.dataset_title(manifest, summary, lang),
         n_districts=summary["n_districts"],
-        plan=plan,
+        plan=frontpage.plan_title(manifest, lang),
         version=manifest["code_version"],
         date=frontpage.made_on(manifest.get("created", ""), lang),
     )
