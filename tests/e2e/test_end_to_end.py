@@ -40,7 +40,7 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     ]
     log = (out / "runs.html").read_text(encoding="utf-8")
     for run in runs:
-        stem = runner.safe_name(run["id"])
+        stem = Path(run["output"]).stem
         for kind, folder in (("code", internal_dir(out)), ("report", out)):
             page = folder / "html" / f"{stem}.{kind}.html"
             assert page.is_file(), page
@@ -167,8 +167,11 @@ def test_front_page_opens_on_the_province_for_a_reader(small_province, default_r
     names = dict(zip(units["unit_id"].astype(str), units["unit_name"], strict=True))
     briefs = [r for r in manifest["runs"] if r["notebook"] == "04_district_brief.ipynb"]
     for run in briefs:
-        href = f"html/{runner.safe_name(run['id'])}.report.html"
-        assert f'<a href="{href}">{names[str(run["parameters"]["unit"])]}</a>' in raw
+        name = names[str(run["parameters"]["unit"])]
+        href = f"html/district_brief-{runner.slug(name)}.report.html"  # named by the unit
+        assert f'<a href="{href}">{name}</a>' in raw
+        assert Path(run["output"]).name == f"district_brief-{runner.slug(name)}.ipynb"
+    assert '<a href="html/district_brief-huyen-dai-tu.report.html">Huyện Đại Từ</a>' in raw
     assert text.count("hạng ") >= len(briefs)  # one rank per district and indicator
     assert '<a href="runs.html">' in raw
     # the evaluation says its interval and the few clusters it rests on
@@ -181,7 +184,7 @@ def test_front_page_opens_on_the_province_for_a_reader(small_province, default_r
         assert (out / "data" / "front" / f"{name}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     # each reader page: a real title, its language, a link back, no warnings
     for run in manifest["runs"]:
-        page = out / "html" / f"{runner.safe_name(run['id'])}.report.html"
+        page = out / "html" / f"{Path(run['output']).stem}.report.html"
         if not page.is_file():
             continue
         raw = page.read_text(encoding="utf-8")

@@ -267,7 +267,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_no_run_completes_twice(cluste
     for run in runs:
         assert _complete(tmp_path / "out" / run["output"])
         assert (
-            internal_dir(tmp_path / "out") / ".cache" / f"{runner.safe_name(run['id'])}.json"
+            internal_dir(tmp_path / "out") / ".cache" / f"{Path(run['output']).stem}.json"
         ).is_file()
     assert not list((tmp_path / "out").rglob("*.tmp*"))
     assert not list(layout.internal_dir(tmp_path / "out").rglob("*.tmp*"))

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from analysis import runner
+from analysis.runner import plan as runner_plan
 from analysis.runner import render
 from analysis.runner.layout import internal_dir
 
@@ -76,6 +77,20 @@ def test_grid_expands(plan_dir):
     plan = runner.load_plan(path)
     assert [r.id for r in plan.runs] == ["g[value=1]", "g[value=2]", "g[value=3]"]
     assert [r.parameters["value"] for r in plan.runs] == [1, 2, 3]
+
+    assert [r.stem for r in plan.runs] == ["g_value_1_", "g_value_2_", "g_value_3_"]
+
+
+def test_units_name_their_files():
+    assert runner.slug("Huyện Đại Từ") == "huyen-dai-tu"
+    assert runner.slug("Thành phố Thái Nguyên") == "thanh-pho-thai-nguyen"
+    assert runner.slug("Xã Ngọc Thanh (cũ)") == "xa-ngoc-thanh-cu"
+    units = [("171", "Huyện Đại Từ"), ("8", "Xã Tân Lập"), ("9", "Xã Tân Lập"), ("10", None)]
+    stems = runner_plan._unit_stems("brief", "unit", units)
+    # a shared name gets the unit's id; a unit without a name keeps the run id's form
+    assert stems == ["brief-huyen-dai-tu", "brief-xa-tan-lap-8", "brief-xa-tan-lap-9",
+                     "brief_unit_10_"]  # fmt: skip
+    assert len(set(stems)) == len(stems)
 
 
 def test_cache_hit_and_miss(plan_dir, tmp_path):

@@ -197,9 +197,9 @@ def hostile_reports(tmp_path_factory):
     return folder / "out", runs
 
 
-def _page(out: Path, run_id: str, kind: str) -> Path:
+def _page(out: Path, run: dict, kind: str) -> Path:
     """A run's page: in the shared folder, or beside it (pages with code, internal runs)."""
-    name = f"{runner.safe_name(run_id)}.{kind}.html"
+    name = f"{Path(run['output']).stem}.{kind}.html"
     shared = out / "html" / name
     return shared if shared.is_file() else internal_dir(out) / "html" / name
 
@@ -231,7 +231,7 @@ def test_no_page_carries_live_markup(hostile_reports):
 
 @pytest.mark.slow
 def test_names_are_shown_as_text(hostile_reports):
-    out, _ = hostile_reports
+    out, runs = hostile_reports
     bad = f"brief[unit={BAD_UNIT}]"
     school_start = '<script>alert("school")</script>'  # pandas cuts long cells at 50 characters
     expected = {
@@ -244,7 +244,7 @@ def test_names_are_shown_as_text(hostile_reports):
         ("data_quality", "report"): ['<script>alert("cell")', '<script>alert("district")'],
     }
     for (run_id, kind), shown in expected.items():
-        path = out / f"{run_id}.html" if kind is None else _page(out, run_id, kind)
+        path = out / f"{run_id}.html" if kind is None else _page(out, runs[run_id], kind)
         raw, text, _ = read_page(path)
         for value in shown:
             assert value in text, (path.name, value)

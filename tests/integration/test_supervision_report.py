@@ -9,7 +9,9 @@ read here as YAML — not with the code that wrote the document.
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
+import zipfile
 from pathlib import Path
 
 import docx
@@ -22,6 +24,7 @@ from typer.testing import CliRunner
 from analysis import cli
 from analysis.core import paths
 from analysis.runner import share, supervision
+from analysis.runner.layout import internal_dir
 
 pytestmark = pytest.mark.xdist_group("default_run")
 
@@ -247,6 +250,29 @@ def test_report_command_says_what_is_missing(written, tmp_path, monkeypatch):
     )
     assert done.exit_code == 2 and "No PDF" in done.output and "WORKBENCH_CHROMIUM" in done.output
     assert [p.suffix for p in dest.iterdir()] == [".docx"]  # the Word file is written first
+
+
+def test_front_page_links_the_report_written_beside_it(written, tmp_path):
+    folder, _, _ = written
+    copy = tmp_path / "default"  # the shared run folder is read only for tests
+    shutil.copytree(folder, copy)
+    shutil.copytree(internal_dir(folder), internal_dir(copy))
+    assert "bao-cao-cds-" not in (copy / "index.html").read_text(encoding="utf-8")
+    written_here = supervision.write(copy, formats=("docx",))
+    supervision.write(copy, formats=("docx",), lang="en")
+    name = written_here["docx"].name
+    index = (copy / "index.html").read_text(encoding="utf-8")
+    year = re.search(r"(\d{4})-(\d{4})", name).groups()
+    label = f"Báo cáo kết quả chuyển đổi số năm học {year[0]}–{year[1]}"
+    assert f'<a href="{name}">{label} (Word)</a>' in index
+    assert f'<a href="cds-report-{year[0]}-{year[1]}.docx">{label} (Word, tiếng Anh)</a>' in index
+    assert ".pdf" not in index  # only what was written is linked
+    (copy / name.replace(".docx", ".pdf")).write_bytes(b"%PDF-1.4 no Word file beside it")
+    (copy / name).unlink()  # a PDF without its Word file is not shared, nor linked
+    bundle = share.build(copy, dest=tmp_path / "share.zip")
+    with zipfile.ZipFile(bundle.path) as z:
+        shared_index = z.read("default/index.html").decode("utf-8")
+    assert "bao-cao-cds-" not in shared_index and "cds-report-" in shared_index
 
 
 def test_screenshot_of_the_reports_first_pages(written):

@@ -305,6 +305,12 @@ def integer(value: Any, lang: str = "vi") -> str:
     return number(value, lang, 0)
 
 
+def school_year(year: int) -> str:
+    """``2025`` → ``"2024–2025"``: a school year named by its end year, with an en dash (a
+    file name keeps the hyphen: :func:`analysis.runner.layout.document_stem`)."""
+    return f"{int(year) - 1}–{int(year)}"
+
+
 def percent(value: Any, lang: str = "vi", digits: int = 1) -> str:
     """A value already in percent: ``68.7`` → ``"68,7%"`` (vi) or ``"68.7%"`` (en).
 

@@ -39,6 +39,7 @@ from analysis.runner.plan import (
     notebook_parameters,
     plan_path,
     safe_name,
+    slug,
     validate_parameters,
 )
 from analysis.runner.publish import PLAN_INTERNAL, RUN_STATUSES, RunRecord, data_dir, publish_data
@@ -67,5 +68,6 @@ __all__ = [
     "run_plan",
     "safe_name",
     "seeds",
+    "slug",
     "validate_parameters",
 ]

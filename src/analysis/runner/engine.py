@@ -45,7 +45,6 @@ from analysis.runner.plan import (
     check_name,
     default_out_dir,
     inside,
-    safe_name,
 )
 from analysis.runner.publish import PLAN_INTERNAL, RunRecord
 
@@ -175,8 +174,8 @@ def _validate(plan: Plan, out_dir: Path, only: str | None) -> list[Target]:
     targets = [
         Target(
             run,
-            inside(internal, notebooks / f"{safe_name(run.id)}.ipynb", run.entry),
-            inside(internal, layout.cache_dir(out_dir) / f"{safe_name(run.id)}.json", run.entry),
+            inside(internal, notebooks / f"{run.stem}.ipynb", run.entry),
+            inside(internal, layout.cache_dir(out_dir) / f"{run.stem}.json", run.entry),
         )
         for run in selected
     ]

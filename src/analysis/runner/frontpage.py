@@ -172,18 +172,13 @@ def training_text(table: pd.DataFrame, lang: str) -> str | None:
         "training_text",
         lang,
         first=i18n.percent(first["value"], lang),
-        first_year=school_year(int(first["year"])),
+        first_year=i18n.school_year(int(first["year"])),
         last=i18n.percent(last["value"], lang),
-        last_year=school_year(int(last["year"])),
+        last_year=i18n.school_year(int(last["year"])),
         target=target,
         target_year=int(last["target_year"]) if pd.notna(last["target_year"]) else "",
         status=i18n.label("status", last["status"], lang).lower(),
     )
-
-
-def school_year(year: int) -> str:
-    """``2025`` → ``"2024–2025"`` (a school year named by its end year)."""
-    return f"{year - 1}–{year}"
 
 
 def evaluation_text(figures: dict[str, Any], lang: str) -> list[str]:
@@ -395,8 +390,8 @@ def context(
     codes = list(summary["headline"]["status"])
     out["summary"] = {
         "year": year,
-        "school_year": school_year(year),
-        "school_year_before": school_year(year - 1),
+        "school_year": i18n.school_year(year),
+        "school_year_before": i18n.school_year(year - 1),
         "headline": headline,
         "chips": [
             {**_chip(c, lang), "n": codes.count(c)}
@@ -411,7 +406,7 @@ def context(
         "maturity": maturity_rows(summary["maturity"], lang),
         "training": training_text(summary["training"], lang),
         "training_rows": [
-            {"year": school_year(int(r["year"])), "value": i18n.percent(r["value"], lang)}
+            {"year": i18n.school_year(int(r["year"])), "value": i18n.percent(r["value"], lang)}
             for r in summary["training"].to_dict(orient="records")
         ],
         "csv": [
@@ -419,6 +414,24 @@ def context(
             for name in TABLES
         ],
     }
+    return out
+
+
+def document_links(files: list[Path], lang: str) -> list[dict[str, str]]:
+    """Links to the supervision reports written beside the front page: ``files`` are their
+    paths, the label says the school year, the format and, when it differs from the
+    page's, the document's language."""
+    out = []
+    for path in files:
+        found = layout.document_of(path)
+        if found is None:
+            continue
+        doc_lang, year = found
+        kind = i18n.label("front", f"document_{path.suffix.lstrip('.')}", lang)
+        if doc_lang != lang:
+            kind = f"{kind}, {i18n.label('front', f'document_in_{doc_lang}', lang)}"
+        label = i18n.text("front", "document", lang, school_year=i18n.school_year(year))
+        out.append({"href": path.name, "label": f"{label} ({kind})"})
     return out
 
 
@@ -433,7 +446,7 @@ def page_footer(
     shown = []
     year = params.get("year")
     if isinstance(year, int) and not isinstance(year, bool):  # a plan may pass anything
-        shown.append(f"{i18n.label('front', 'school_year', lang).lower()} {school_year(year)}")
+        shown.append(f"{i18n.label('front', 'school_year', lang).lower()} {i18n.school_year(year)}")
     if params.get("unit") is not None:
         shown.append(names.get(str(params["unit"]), str(params["unit"])))
     if params.get("focus"):

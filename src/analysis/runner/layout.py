@@ -101,6 +101,18 @@ def document_stem(lang: str, year: int) -> str:
     return DOCUMENT_STEMS[lang].format(school_year=f"{year - 1}-{year}")
 
 
+def document_of(path: Path) -> tuple[str, int] | None:
+    """(language, school year's end year) of a supervision report's file name
+    (``bao-cao-cds-2024-2025.docx`` → ``("vi", 2025)``); None for any other name."""
+    for lang, stem in DOCUMENT_STEMS.items():
+        prefix = stem.format(school_year="")
+        rest = Path(path).stem.removeprefix(prefix)
+        start, _, end = rest.partition("-")
+        if rest != Path(path).stem and start.isdigit() and end.isdigit():
+            return lang, int(end)
+    return None
+
+
 def documents(folder: Path) -> list[Path]:
     """The supervision reports written in ``folder`` (either language, Word and PDF)."""
     found: list[Path] = []

@@ -24,9 +24,12 @@ import io
 import json
 import re
 import tokenize
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from analysis.core import i18n, paths
 from analysis.core.config import ConfigError, load_yaml
@@ -51,6 +54,11 @@ class Run:
     parameters: dict[str, Any]
     entry: str  # where in the plan it came from, for error messages
     internal: bool = False  # the plan marks it internal (`internal: true`)
+    stem: str = ""  # its files' name (notebook, pages, data, cache); from the id if empty
+
+    def __post_init__(self) -> None:
+        if not self.stem:
+            self.stem = safe_name(self.id)
 
 
 @dataclass
@@ -384,10 +392,35 @@ def _entry_runs(
         return [Run(entry["id"], notebook, base, where, internal)]
     runs = []
     for name, values in grid.items():
-        for value in _expand(values, grid_data.get(), base, where):
+        units = _expand(values, grid_data.get(), base, where)
+        stems = _unit_stems(entry["id"], name, units)
+        for (value, _unit_name), stem in zip(units, stems, strict=True):
             run_id = f"{entry['id']}[{name}={value}]"
-            runs.append(Run(run_id, notebook, {**base, name: value}, where, internal))
+            runs.append(Run(run_id, notebook, {**base, name: value}, where, internal, stem))
     return runs
+
+
+def _unit_stems(entry_id: str, param: str, units: list[tuple[Any, str | None]]) -> list[str]:
+    """File names of a grid's runs: ``district_brief-huyen-dai-tu`` from the unit's name
+    (the unit's id added where two units share a name); the run id's where a value has
+    no name."""
+    slugs = [slug(name) if name else "" for _, name in units]
+    stems = []
+    for (value, _), s in zip(units, slugs, strict=True):
+        if not s:
+            stems.append(safe_name(f"{entry_id}[{param}={value}]"))
+        elif slugs.count(s) > 1:
+            stems.append(f"{safe_name(entry_id)}-{s}-{safe_name(str(value))}")
+        else:
+            stems.append(f"{safe_name(entry_id)}-{s}")
+    return stems
+
+
+def slug(text: str) -> str:
+    """A name as a file name in plain letters: ``"Huyện Đại Từ"`` → ``"huyen-dai-tu"``."""
+    plain = unicodedata.normalize("NFKD", str(text).replace("Đ", "D").replace("đ", "d"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 def _find_notebook(notebook: Path, plan_file: Path, where: str) -> Path:
@@ -414,7 +447,7 @@ def check_file_names(runs: list[Run], *, where: str) -> None:
     """Two run ids must not map to the same output file name."""
     seen: dict[str, str] = {}
     for run in runs:
-        name = safe_name(run.id)
+        name = run.stem
         if name in seen and seen[name] != run.id:
             raise PlanError(
                 f"{where}: runs {seen[name]!r} and {run.id!r} would write the same files "
@@ -435,19 +468,27 @@ def inside(folder: Path, path: Path, what: str) -> Path:
     return path
 
 
-def _expand(values: Any, data, base: dict[str, Any], where: str) -> list[Any]:
-    """A grid's values: a list, or ``{level: L, year: Y}`` — the units of level L in year Y."""
+def _expand(values: Any, data, base: dict[str, Any], where: str) -> list[tuple[Any, str | None]]:
+    """A grid's values with their names: a list (no names), or ``{level: L, year: Y}`` —
+    the units of level L in year Y with their names."""
     if isinstance(values, list):
-        return values
+        return [(v, None) for v in values]
     if isinstance(values, dict) and "level" in values:
-        id_col = LEVELS[values["level"]][0]
+        id_col, name_col = LEVELS[values["level"]]
         frame = data.data
         if id_col not in frame:
             return []  # e.g. a real dataset without the DOET hierarchy: nothing to expand
         year = values.get("year", base.get("year"))
         if year is not None and data.spec.time:
             frame = frame[frame[data.spec.time] == year]
-        return sorted(str(u) for u in frame[id_col].dropna().unique())
+        frame = frame.dropna(subset=[id_col])
+        names = (
+            frame.groupby(frame[id_col].astype(str))[name_col].first().to_dict()
+            if name_col in frame
+            else {}
+        )
+        ids = sorted(str(u) for u in frame[id_col].unique())
+        return [(u, names.get(u) if pd.notna(names.get(u)) else None) for u in ids]
     raise PlanError(f"{where}: a grid is a list of values or {{level: …, year: …}}")
 
 

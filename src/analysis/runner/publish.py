@@ -69,10 +69,11 @@ def mark_internal(run: Run, rec: RunRecord, declared: list[str]) -> None:
     rec.internal_reasons = reasons
 
 
-def data_dir(out_dir: Path, run_id: str, *, internal: bool = False) -> Path:
+def data_dir(out_dir: Path, run_stem: str, *, internal: bool = False) -> Path:
     """``reports/<plan>/data/<run>``: the run's tables as CSV (an internal run's in
-    ``reports/<plan>.internal/data/<run>``, outside the shared folder)."""
-    return layout.data_root(out_dir, internal=internal) / safe_name(run_id)
+    ``reports/<plan>.internal/data/<run>``, outside the shared folder); ``run_stem``: the
+    run's file name (:attr:`Run.stem`)."""
+    return layout.data_root(out_dir, internal=internal) / safe_name(run_stem)
 
 
 def publish_data(
@@ -96,8 +97,8 @@ def publish_data(
     declared = record.read_internal(nb)
     internal = run.internal or bool(declared)
     root = layout.internal_dir(out_dir) if internal else out_dir
-    folder = inside(root, data_dir(out_dir, run.id, internal=internal), run.entry)
-    other = data_dir(out_dir, run.id, internal=not internal)
+    folder = inside(root, data_dir(out_dir, run.stem, internal=internal), run.entry)
+    other = data_dir(out_dir, run.stem, internal=not internal)
     if other.is_dir():  # the run changed side since it last ran: nothing stays behind
         shutil.rmtree(other)
     written = []

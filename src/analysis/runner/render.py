@@ -68,11 +68,12 @@ def banner(text: str) -> str:
     return f'<div class="cds-internal" style="{BANNER_STYLE}">{html.escape(text)}</div>'
 
 
-def data_link(run_id: str, stem: str, lang: str, data: str = "../data") -> str:
-    """The link under a table or figure to its CSV; ``data``: the data folder, relative to
-    the page's folder (a page with code sits beside the shared folder, its CSVs in it)."""
+def data_link(run_stem: str, stem: str, lang: str, data: str = "../data") -> str:
+    """The link under a table or figure to its CSV in ``<data>/<run_stem>/``; ``data``: the
+    data folder, relative to the page's folder (a page with code sits beside the shared
+    folder, its CSVs in it); ``run_stem``: the run's file name (:attr:`Run.stem`)."""
 
-    href = f"{data}/{quote(safe_name(run_id))}/{quote(stem)}.csv"
+    href = f"{data}/{quote(safe_name(run_stem))}/{quote(stem)}.csv"
     text = html.escape(i18n.label("privacy", "data_link", lang))
     return f'<p class="cds-data-link"><a href="{html.escape(href)}" download>{text}</a></p>'
 
@@ -94,7 +95,7 @@ def _plain_table_notice(text: str, lang: str) -> str | None:
 def prepare(
     nb,
     *,
-    run_id: str,
+    run_stem: str,
     lang: str,
     with_code: bool,
     internal: bool,
@@ -129,7 +130,7 @@ def prepare(
                 payload = data[kind]
                 payload = json.loads(payload) if isinstance(payload, str) else dict(payload)
                 stem = record.unique_stem(payload["name"], used)
-                link = data_link(run_id, stem, lang, data_href)
+                link = data_link(run_stem, stem, lang, data_href)
                 if kind == record.DATA_MIME:
                     shown = link
                 elif with_code:
@@ -206,7 +207,7 @@ def to_html(
     notebook: Path,
     *,
     with_code: bool,
-    run_id: str | None = None,
+    run_stem: str | None = None,
     lang: str = "vi",
     internal: bool = False,
     data: str = "../data",
@@ -222,7 +223,7 @@ def to_html(
     nb = nbformat.read(str(notebook), as_version=4)
     prepare(
         nb,
-        run_id=run_id if run_id is not None else notebook.stem,
+        run_stem=run_stem if run_stem is not None else notebook.stem,
         lang=lang,
         with_code=with_code,
         internal=internal,
@@ -284,7 +285,7 @@ def render_run(
         data = layout.relative(folder, layout.data_root(out_dir, internal=internal))
         if not same or not target.is_file() or target.stat().st_mtime < notebook.stat().st_mtime:
             back = layout.relative(folder, out_dir / "index.html")
-            page = to_html(notebook, with_code=with_code, run_id=run["id"], lang=lang,
+            page = to_html(notebook, with_code=with_code, run_stem=stem, lang=lang,
                            internal=internal, data=data, title=title, front=back,
                            footer=footers[0] if with_code else footers[1])  # fmt: skip
             _write(target, page)
@@ -346,9 +347,11 @@ def front_html(
     links: dict[str, dict[str, str]],
     *,
     shared: bool = False,
+    documents: list[Path] | None = None,
 ) -> str:
     """The front page for a policy reader (:mod:`analysis.runner.frontpage`). ``shared``:
-    the bundle's copy — ``links`` holds only the runs it shares."""
+    the bundle's copy — ``links`` holds only the runs it shares; ``documents``: the
+    supervision reports to link (default: those written beside the page)."""
     lang = manifest.get("lang", "vi")
     figures = figures_by_run(out_dir)
     page = frontpage.context(
@@ -363,6 +366,9 @@ def front_html(
             **page,
             shared=shared,
             kpi=kpi if kpi and (out_dir / kpi).is_file() else None,
+            documents=frontpage.document_links(
+                layout.documents(out_dir) if documents is None else documents, lang
+            ),
             t=lambda key, **kw: i18n.text("front", key, lang, **kw),
             label_index=lambda key: i18n.label("index", key, lang),
         )

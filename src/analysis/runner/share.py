@@ -162,14 +162,20 @@ def build(out_dir: Path, *, dest: Path | None = None) -> Bundle:
     if front and (out_dir / front).is_dir():
         for csv in sorted((out_dir / front).glob("*.csv")):
             files[str(csv.relative_to(out_dir))] = csv.read_bytes()
+    documents = []
     for path in layout.documents(out_dir):  # the supervision report, when written
         if path.suffix == ".pdf" and not path.with_suffix(".docx").is_file():
             left_out.append(f"{path.name}: no Word file of the same report to check it by")
             continue
         files[path.name] = path.read_bytes()
+        documents.append(path)
     shared_manifest = {**manifest, "runs": shared_runs}
-    for name, write in (("index.html", render.front_html), (render.RUNS_PAGE, render.runs_html)):
-        files[name] = write(out_dir, shared_manifest, links, shared=True).encode("utf-8")
+    files["index.html"] = render.front_html(
+        out_dir, shared_manifest, links, shared=True, documents=documents
+    ).encode("utf-8")
+    files[render.RUNS_PAGE] = render.runs_html(out_dir, shared_manifest, links, shared=True).encode(
+        "utf-8"
+    )
 
     problems = scan_files(files, lang=lang, kpi_path=out_dir / kpi if kpi else None)
     if problems:

@@ -256,7 +256,7 @@ def _maturity(summary: dict[str, Any], words: _Words, year: int) -> list[doc.Blo
         return []
     table["group"] = table["group"].map(words.name)
     table["maturity_level"] = table["maturity_level"].map(words.name)
-    school_year, before = frontpage.school_year(year), frontpage.school_year(year - 1)
+    school_year, before = i18n.school_year(year), i18n.school_year(year - 1)
     say = lambda key, **v: i18n.text("front", key, lang, **v)  # noqa: E731
     columns = [say("group"), say("level"), say("share", school_year=before),
                say("share", school_year=school_year), say("change"), say("schools")]  # fmt: skip
@@ -373,7 +373,7 @@ def build(out_dir: Path, *, lang: str | None = None, today: dt.date | None = Non
         raise ReportError(f"{out_dir}: the plan's run has nothing to report on ({why})")
     words = _Words(load_config(), lang, run_lang)
     year = int(summary["year"])
-    school_year = frontpage.school_year(year)
+    school_year = i18n.school_year(year)
     figures = render.figures_by_run(out_dir)
     runs = manifest["runs"]
     blocks: list[doc.Block] = [doc.Paragraph(words("document.intro", school_year=school_year))]
@@ -468,6 +468,10 @@ def write(
     written: dict[str, Path] = {}
     if "docx" in formats:
         written["docx"] = word.write_docx(document, folder / f"{stem}.docx")
-    if "pdf" in formats:
-        written["pdf"] = pdf.html_to_pdf(doc.to_html(document), folder / f"{stem}.pdf")
+    try:
+        if "pdf" in formats:
+            written["pdf"] = pdf.html_to_pdf(doc.to_html(document), folder / f"{stem}.pdf")
+    finally:
+        if folder.resolve() == Path(out_dir).resolve():  # the front page links what is there
+            render.render_plan(out_dir, render.load_manifest(out_dir))
     return written
