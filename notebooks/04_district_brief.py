@@ -46,7 +46,7 @@ else:
     if mine.empty:
         raise ValueError(f"unit {unit!r} has no data at level {brief.LEVEL} in {dataset}")
     name = mine["unit_name"].iloc[0]
-    display(Markdown("## " + i18n.text("brief", "title", lang, unit=tables.escape_markdown(name), school_year=f"{year - 1}-{year}")))
+    display(Markdown("## " + i18n.text("brief", "title", lang, unit=tables.escape_markdown(name), school_year=i18n.school_year(year))))
     if spec.synthetic:
         display(Markdown(i18n.label("links_notebook", "synthetic", lang)))
     reporting, register = indicators.schools_counted(data, year, unit=str(unit), column=brief.LEVEL + "_id")
@@ -94,6 +94,9 @@ if applicable:
         record.data("trend", brief.rows(values, indicator=focus, units=shown))
     if brief.rows(values, indicator=focus, level=brief.LEVEL, year=year)["value"].notna().any():
         plots.district_comparison(values, indicator=focus, year=year, highlight=str(unit), lang=lang)
+        partial = brief.comparison_note(values, indicator=focus, year=year, lang=lang)
+        if partial:  # a district not drawn is named, so a missing bar is not read as zero
+            display(Markdown(tables.escape_markdown(partial)))
         record.data("district_comparison", brief.rows(values, indicator=focus, level=brief.LEVEL, year=year))
     rank = mine[(mine["indicator"] == focus) & (mine["year"] == year)]["rank"]
     record.figure("rank_teachers_trained", int(rank.iloc[0]) if len(rank) and rank.notna().all() else None)

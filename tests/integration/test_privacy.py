@@ -213,6 +213,33 @@ def test_change_of_the_year_after_a_hidden_row_is_hidden():
     assert frame.loc[2024, "value"] == 60.0
 
 
+def test_a_status_decided_by_its_own_row_stays_after_a_hidden_year():
+    # 2023 is hidden (4 trained). "behind" in 2024 comes from the trend through 2023, so it
+    # is hidden; "not met" in 2025 (the target year) and "met" compare the row's own shown
+    # value with its target, and give nothing of 2023 back
+    rows = pd.DataFrame({"indicator": "teachers_trained_cds", "level": "school",
+                         "unit_id": "19164001", "year": [2023, 2024, 2025, 2026],
+                         "numerator": [4, 12, 18, 24], "denominator": 30,
+                         "target": 80.0, "target_year": 2025,
+                         "status": ["behind", "behind", "not_met", "on_track"]})  # fmt: skip
+    rows["value"] = 100 * rows["numerator"] / rows["denominator"]
+    mark = privacy.marker()
+    frame = privacy.apply(rows).frame.set_index("year")
+    assert frame.loc[2024, "status"] == mark and frame.loc[2024, "value"] == 40.0
+    assert frame.loc[2025, "status"] == "not_met"
+    met = privacy.apply(rows.assign(status=["behind", "behind", "met", "met"])).frame
+    assert list(met["status"])[1:] == [mark, "met", "met"]
+    # as a reader's table shows it: the label, in either language
+    for lang in ("vi", "en"):
+        shown = tables.localise(rows, lang)
+        status = i18n.label("columns", "status", lang)
+        out = privacy.apply(shown, lang=lang).frame
+        assert list(out[status])[1:3] == [
+            privacy.marker(lang),
+            i18n.label("status", "not_met", lang),
+        ]
+
+
 def test_a_small_yearly_change_of_a_cumulative_count_is_small():
     # 12 trained, then 14: "2 teachers trained that year"; the next shown year is compared
     # with the last one left shown (15 − 12 = 3 is small too; 20 − 12 = 8 is not)
@@ -630,7 +657,7 @@ def test_default_plan_pages_without_code_pass_the_scan(default_reports):
 def test_default_plan_tables_have_their_csv(default_reports):
     out, manifest = default_reports
     for run in manifest["runs"]:
-        page = _text(out / "html" / f"{runner.safe_name(run['id'])}.report.html")
+        page = _text(out / "html" / f"{Path(run['output']).stem}.report.html")
         links = re.findall(r'href="\.\./data/[^"]+\.csv"', page)
         assert len(links) == len(run["tables"]) > 0, run["id"]
         for table in run["tables"]:

@@ -110,3 +110,22 @@ def test_findings_pick_a_strength_that_is_met_and_give_share_gaps_in_points(synt
                 tail = sentence.split("(năm")[-1] if "(năm" in sentence else sentence
                 assert "điểm phần trăm" in tail, sentence
     assert strengths > 0
+
+
+def test_a_district_the_comparison_does_not_draw_is_named(synthetic):
+    values = brief.tables(synthetic, year=2025, lang="vi")["values"]
+    level = brief.rows(values, indicator="teachers_trained_cds", level=brief.LEVEL, year=2025)
+    before = brief.comparison_note(values, indicator="teachers_trained_cds", year=2025, lang="vi")
+    assert (before is None) == bool(level["value"].notna().all())
+    hidden = level["unit_id"].iloc[[0, 2]]
+    cut = values.copy()
+    focus = (cut["indicator"] == "teachers_trained_cds") & (cut["year"] == 2025)
+    cut.loc[focus & cut["unit_id"].isin(hidden) & (cut["level"] == brief.LEVEL), "value"] = None
+    note = brief.comparison_note(cut, indicator="teachers_trained_cds", year=2025, lang="vi")
+    n = len(level)
+    missing = int(level["value"].isna().sum()) + 2 - int(level["value"].isna().iloc[[0, 2]].sum())
+    assert note.startswith(f"Biểu đồ gồm {n - missing} trên {n} huyện.")
+    for name in level["unit_name"].iloc[[0, 2]]:
+        assert name in note
+    en = brief.comparison_note(cut, indicator="teachers_trained_cds", year=2025, lang="en")
+    assert en.startswith(f"The chart shows {n - missing} of {n} districts.")

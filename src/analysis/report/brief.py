@@ -460,6 +460,28 @@ def trend_gap(values: pd.DataFrame, data, *, unit: str, indicator: str, year: in
     return i18n.text("indicator_gaps", "no_trend_chart", lang, reason=reason)
 
 
+def comparison_note(values: pd.DataFrame, *, indicator: str, year: int, lang: str):
+    """The line under the district comparison when some districts are not drawn ("The
+    chart shows 7 of 9 districts: …"), or ``None`` when every district is.
+
+    A district is not drawn when its value is hidden by the privacy rules (small numbers)
+    or was not computed; the line names them, so a missing bar is not read as zero.
+    """
+    level = rows(values, indicator=indicator, level=LEVEL, year=year)
+    missing = level[level["value"].isna()]
+    if missing.empty:
+        return None
+    names = missing["unit_name"] if "unit_name" in missing else missing["unit_id"]
+    return i18n.text(
+        "brief",
+        "comparison_partial",
+        lang,
+        shown=len(level) - len(missing),
+        n=len(level),
+        missing=", ".join(sorted(str(n) for n in names)),
+    )
+
+
 def rows(
     values: pd.DataFrame,
     *,

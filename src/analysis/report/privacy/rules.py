@@ -43,6 +43,9 @@ class Rules:
     person_counts: dict[str, tuple[str, ...]]
     descriptive: frozenset[str]
     from_earlier_years: dict[str, int]
+    # values of those columns that are decided by their own row (a status "met" or
+    # "not met" compares the row's value with its target): kept when an earlier year is not
+    own_row: dict[str, frozenset[str]]
     personal: dict[str, tuple[str, ...]]
     yearly_change: frozenset[str]  # counts whose change from one year to the next counts persons
     aliases: dict[str, str] = field(repr=False)  # header key -> canonical column name
@@ -127,6 +130,14 @@ def _load(path: str, stamp: float) -> Rules:
             raise ConfigError(f"{path}: count_labels.{kind} is not a kind of person_counts")
         count_keys |= {header_key(s) for lang in labels for s in _strings(labels[lang])}
     earlier = {str(c): int(n) for c, n in (raw.get("from_earlier_years") or {}).items()}
+    own_row = {}
+    for column, values in (raw.get("own_row_values") or {}).items():
+        if column not in earlier:
+            raise ConfigError(f"{path}: own_row_values.{column} is not under from_earlier_years")
+        codes = _strings(values)  # a status code, and its label in either language
+        own_row[str(column)] = frozenset(
+            codes + [i18n.label(column, c, lang) for c in codes for lang in i18n.LANGUAGES]
+        )
     aliases: dict[str, str] = {}
     known = _known_columns()
     for name, _ in known:  # a canonical name first: it wins over another column's label
@@ -151,6 +162,7 @@ def _load(path: str, stamp: float) -> Rules:
         person_counts=counts,
         descriptive=frozenset(_strings(raw.get("descriptive"))),
         from_earlier_years=earlier,
+        own_row=own_row,
         personal=personal,
         yearly_change=frozenset(_strings(raw.get("yearly_change_counts"))),
         aliases=aliases,

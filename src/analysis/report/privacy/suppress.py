@@ -200,6 +200,9 @@ def _earlier_years(out, rules, suppressed) -> list[tuple[int, int]]:
     ]
     if not targets:
         return []
+    own_row = {
+        c: rules.own_row.get(rules.canonical(out.columns[c]) or "", frozenset()) for c, _ in targets
+    }
     series = list(
         zip(
             out[ind],
@@ -219,6 +222,8 @@ def _earlier_years(out, rules, suppressed) -> list[tuple[int, int]]:
         if key not in hidden or y is None:
             continue
         for c, back in targets:
+            if str(out.iat[r, c]) in own_row[c]:
+                continue  # decided by this row's own value (a status "met")
             if any(int(y) - d in hidden[key] for d in range(1, back + 1)):
                 cells.append((r, c))
     return cells
