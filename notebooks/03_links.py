@@ -39,7 +39,7 @@ from analysis import datasets, i18n, links, plots, record
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
-result = links.from_spec(data, outcome=outcome, years=years, model=model, group=group_level)
+result = links.from_spec(data, outcome=outcome, years=years, model=model, group=group_level, lang=lang)
 glance = result.glance().iloc[0]
 say = i18n.say("links_notebook", lang)
 display(Markdown(f"## {i18n.label('links_notebook', 'title', lang)}"))
@@ -49,6 +49,8 @@ say("data", title=spec.title[lang], n=int(glance["n_obs"]), row=spec.row.get(lan
 described, terms = links.describe_formula(result.formula, spec, lang)
 say("model", outcome=described, terms=terms, model=i18n.label("links_notebook", f"estimator_{result.model}", lang),
     cov=i18n.label("links_notebook", f"cov_{result.cov}", lang))
+for sentence in links.describe_identification(result, spec, lang):  # groups, boundary, convergence, collinearity
+    display(Markdown(sentence))
 if result.left_out:  # a column the province's reports lack: said, not a failed run
     say("left_out", columns=", ".join(spec.label(c, lang) for c in result.left_out))
 clusters = glance.get("n_clusters", glance["n_groups"]) if result.cov == "cluster" else None
@@ -108,6 +110,7 @@ record.figure("n_obs", int(glance["n_obs"]))
 if clusters:
     record.figure("n_clusters", int(clusters))
 record.figure("inference_method", glance.get("inference", result.cov))
+record.figure("identification", glance["identification"] or "ok")
 for row in result.tidy().itertuples():
     if not row.term.startswith(("C(", "Intercept")):
         record.figure(f"coef[{row.term}]", round(row.estimate, 5))

@@ -69,6 +69,7 @@ def test_star_table_13_2_column_1(star):
         5,
     )
     assert res.glance()["n_obs"].iloc[0] == 5786
+    assert res.glance()["identification"].iloc[0] == ""
 
 
 def test_star_table_13_2_column_2(star):
@@ -170,6 +171,8 @@ def test_maschools_table_9_2(maschools):
         0.676,
         0.685,
     ]
+    # income and its square and cube are highly correlated, yet not collinear
+    assert [r.glance()["identification"].iloc[0] for r in (one, two, three)] == [""] * 3
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +191,7 @@ def test_hsb_one_way_random_effects_anova(hsb):
     assert glance["group_var"] == pytest.approx(8.614, abs=1e-3)
     assert glance["residual_var"] == pytest.approx(39.148, abs=1e-3)
     assert glance["n_groups"] == 160 and glance["n_obs"] == 7185
+    assert glance["identification"] == ""  # a published fit trips no identification check
 
 
 def test_hsb_random_slopes_fox(hsb):
@@ -226,6 +230,7 @@ def test_hsb_random_slopes_fox(hsb):
     assert glance["group_var"] == pytest.approx(2.380, rel=1e-3)
     assert glance["slope_var[cses]"] == pytest.approx(0.101, rel=5e-3)
     assert round(glance["residual_var"], 3) == 36.721
+    assert glance["identification"] == ""
 
 
 def test_petersen_cr2_matches_sandwich_vcovcl_hc2():

@@ -24,11 +24,13 @@ The modules, each importing only from those above it in this list:
 * :mod:`.prepare` — formulas from spec roles, the columns a formula uses, complete rows
 * :mod:`.ols`, :mod:`.mixed`, :mod:`.panel` — one model kind each; its ``_covariance``
   is where that kind's standard errors and reference distribution are chosen
-* :mod:`.fit` — :func:`estimate`: defaults, checks, rows, then the model kind
+* :mod:`.identification` — whether a fit is identified: groups of one row, variances at
+  their boundary, no convergence, collinear terms
+* :mod:`.fit` — :func:`estimate`: defaults, checks, rows, the model kind, its identification
 * :mod:`.effects` — :func:`marginal_effects`, :func:`mediation`
 * :mod:`.diagnostics` — :func:`adjust_pvalues`, :func:`screen`, :func:`vif`, :func:`influence`
 * :mod:`.spec` — for notebooks: :func:`from_spec`, :func:`interaction_pair`, :func:`term_labels`,
-  :func:`describe_formula`
+  :func:`describe_formula`, :func:`describe_identification`
 """
 
 from __future__ import annotations
@@ -36,19 +38,29 @@ from __future__ import annotations
 from analysis.models.links.diagnostics import adjust_pvalues, influence, screen, vif
 from analysis.models.links.effects import MediationResult, marginal_effects, mediation
 from analysis.models.links.fit import estimate
+from analysis.models.links.identification import IdentificationWarning, Problem
 from analysis.models.links.prepare import empty_roles, formula_columns, role_formula
 from analysis.models.links.result import COVS, MODELS, TIDY_COLUMNS, LinkError, LinkResult
-from analysis.models.links.spec import describe_formula, from_spec, interaction_pair, term_labels
+from analysis.models.links.spec import (
+    describe_formula,
+    describe_identification,
+    from_spec,
+    interaction_pair,
+    term_labels,
+)
 
 __all__ = [
     "COVS",
     "MODELS",
     "TIDY_COLUMNS",
+    "IdentificationWarning",
     "LinkError",
     "LinkResult",
     "MediationResult",
+    "Problem",
     "adjust_pvalues",
     "describe_formula",
+    "describe_identification",
     "empty_roles",
     "estimate",
     "formula_columns",

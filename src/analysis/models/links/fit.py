@@ -10,11 +10,13 @@ where the covariance is computed.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
 import patsy
 
+from analysis.models.links import identification
 from analysis.models.links.mixed import fit_mixed
 from analysis.models.links.ols import fit_ols
 from analysis.models.links.panel import fit_panel
@@ -67,6 +69,7 @@ def estimate(
     interaction: bool = True,
     conf_level: float = 0.95,
     few_clusters: str = "cr2",
+    lang: str = "en",
 ) -> LinkResult:
     """Fit one model; every estimator returns the same :class:`LinkResult` shape.
 
@@ -112,12 +115,17 @@ def estimate(
         bootstrap with Webb weights, :mod:`analysis.models.fewcluster`) or
         ``"crv1"`` (CRV1 with t(G − 1), which covers too rarely with so few
         clusters). ``glance()['inference']`` names the method used.
+    lang
+        The language of the identification warning (``vi`` or ``en``).
 
     Returns
     -------
     LinkResult
         ``tidy()``, ``glance()`` and ``vcov()``; ``dropped`` lists the columns
-        whose missing values left rows out.
+        whose missing values left rows out; ``problems`` what
+        :func:`~analysis.models.links.identification.check` found (about one row per
+        group, a variance at its boundary, no convergence, collinear terms), also in
+        ``glance()['identification']`` and warned as an ``IdentificationWarning``.
 
     Raises
     ------
@@ -154,6 +162,11 @@ def estimate(
     result.stats["n_dropped"] = len(frame) - len(rows)
     if cov == "cluster":  # the clustering column (a panel's default: its entity)
         result.stats["cluster"] = cluster or entity
+    result.problems = identification.check(result)
+    result.stats["identification"] = ", ".join(p.code for p in result.problems)
+    if result.problems:  # a fit that is not identified says so, and not only in glance()
+        text = " ".join(identification.describe(result.problems, lang=lang))
+        warnings.warn(identification.IdentificationWarning(text.replace("**", "")), stacklevel=2)
     return result
 
 

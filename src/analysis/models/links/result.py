@@ -102,6 +102,7 @@ class LinkResult:
     df: float | None = None  # degrees of freedom for t intervals; None → normal
     few: Wild | Bell | None = field(default=None, repr=False)  # few clusters: their method
     left_out: list[str] = field(default_factory=list)  # role columns without values (from_spec)
+    problems: list = field(default_factory=list)  # identification problems (identification.check)
 
     def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
         """The coefficient table, one row per term.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from analysis.core import i18n
+from analysis.models.links import identification
 from analysis.models.links.fit import estimate
 from analysis.models.links.prepare import empty_roles
 from analysis.models.links.result import LinkResult
@@ -165,3 +166,19 @@ def describe_formula(formula: str, spec, lang: str = "vi") -> tuple[str, str]:
         if pieces and pieces != ["1"]:
             terms.append(" × ".join(name(p) for p in pieces))
     return name(left.strip()), ", ".join(terms)
+
+
+def describe_identification(result: LinkResult, spec, lang: str = "vi") -> list[str]:
+    """What a page says about the fit's identification, in ``lang``: one sentence per
+    problem :func:`~analysis.models.links.identification.check` found, or one saying
+    the checks found none. Columns and terms are named by the spec's labels."""
+    if not result.problems:
+        return [i18n.label("identification", "identified", lang)]
+    names = [n for p in result.problems for n in p.values.get("terms", [])
+             + p.values.get("components", [])]  # fmt: skip
+    return identification.describe(
+        result.problems,
+        lang=lang,
+        label=(lambda c: spec.label(c, lang)) if spec is not None else None,
+        terms=term_labels(names, spec, lang),
+    )
