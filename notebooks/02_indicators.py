@@ -36,8 +36,7 @@ spec = data.spec
 say = i18n.say("notebooks", lang)
 applicable = "school_hierarchy" in data.tables
 if not applicable:
-    say("not_applicable", title=spec.title[lang])
-    record.figure("applicable", False)
+    record.not_applicable(i18n.text("notebooks", "not_applicable", lang, title=spec.title[lang]))
 else:
     display(Markdown(f"## {i18n.label('notebooks', 'indicators_title', lang)}"))
     say("indicators_intro")

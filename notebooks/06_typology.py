@@ -38,8 +38,7 @@ spec = data.spec
 say = i18n.say("typology", lang)
 applicable = "school_hierarchy" in data.tables
 if not applicable:
-    display(Markdown(i18n.text("notebooks", "not_applicable", lang, title=spec.title[lang])))
-    record.figure("applicable", False)
+    record.not_applicable(i18n.text("notebooks", "not_applicable", lang, title=spec.title[lang]))
 else:
     display(Markdown("## " + i18n.label("typology_notebook", "title", lang)))
     if spec.synthetic:

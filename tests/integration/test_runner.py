@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from analysis import runner
-from analysis.runner import plan as runner_plan
+from analysis.runner import grid as runner_grid
 from analysis.runner import render
 from analysis.runner.layout import internal_dir
 
@@ -86,7 +86,7 @@ def test_units_name_their_files():
     assert runner.slug("Thành phố Thái Nguyên") == "thanh-pho-thai-nguyen"
     assert runner.slug("Xã Ngọc Thanh (cũ)") == "xa-ngoc-thanh-cu"
     units = [("171", "Huyện Đại Từ"), ("8", "Xã Tân Lập"), ("9", "Xã Tân Lập"), ("10", None)]
-    stems = runner_plan._unit_stems("brief", "unit", units)
+    stems = runner_grid.unit_stems("brief", "unit", units)
     # a shared name gets the unit's id; a unit without a name keeps the run id's form
     assert stems == ["brief-huyen-dai-tu", "brief-xa-tan-lap-8", "brief-xa-tan-lap-9",
                      "brief_unit_10_"]  # fmt: skip

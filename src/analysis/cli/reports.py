@@ -188,18 +188,29 @@ def run_command(
 
 
 def _print_runs(manifest: dict[str, Any], title: str) -> list[dict[str, Any]]:
-    """The table of the manifest's runs (status and time); returns the failed runs."""
+    """The table of the manifest's runs (status and time), the runs that did not apply and the
+    grids that expanded to nothing; returns the failed runs."""
+    from analysis import runner
+
     table = Table(title=title)
     for header in ("run", "status", "time (s)"):
         table.add_column(header, overflow="fold")  # a default is never cut short
     failed = []
     for run in manifest["runs"]:
         seconds = "" if run["duration"] is None else f"{run['duration']:.1f}"
-        style = {"failed": "red", "cached": "blue"}.get(run["status"], "green")
-        table.add_row(escape(run["id"]), f"[{style}]{run['status']}[/{style}]", seconds)
+        status = runner.shown_status(run)
+        style = {"failed": "red", "cached": "blue", "not_applicable": "dim"}.get(status, "green")
+        shown = status.replace("_", " ") + (" (cached)" * (status != run["status"] == "cached"))
+        table.add_row(escape(run["id"]), f"[{style}]{shown}[/{style}]", seconds)
         if run["status"] == "failed":
             failed.append(run)
     console.print(table)
+    for run in manifest["runs"]:
+        if runner.shown_status(run) == "not_applicable":
+            console.print(f"Not applicable: {run['id']}: {run['not_applicable']}", markup=False)
+    dataset = (manifest.get("dataset_title") or {}).get("en") or manifest["dataset"]
+    for line in runner.empty_grid_lines(manifest, "en", dataset):
+        console.print(f"Not run: {line}", markup=False, style="yellow")
     return failed
 
 

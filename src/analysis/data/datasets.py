@@ -78,6 +78,9 @@ class DatasetSpec:
         parenthesis.
     design : str
         ``observational``, or ``experiment`` when the treatment roles were randomised.
+    comparison : dict or None
+        Who the first treatment is compared with, ``{"vi": …, "en": …}`` (STAR: the
+        regular class without an aide); ``None``: the units without the treatment.
     programme : dict or None
         A staggered programme: the unit column and the first year of each unit.
     """
@@ -100,6 +103,7 @@ class DatasetSpec:
     design: str = "observational"  # or "experiment": treatment roles were randomised
     programme: dict[str, Any] | None = None  # staggered programme: unit column, first years
     real_title: dict[str, str] | None = None  # the title when the processed files are real
+    comparison: dict[str, str] | None = None  # who the first treatment is compared with
 
     @property
     def role_columns(self) -> list[str]:
@@ -201,9 +205,10 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
     unknown_roles = set(raw["roles"]) - set(ROLES)
     if unknown_roles:
         raise ConfigError(f"{path}: unknown roles {sorted(unknown_roles)}; expected {ROLES}")
-    for lang in ("vi", "en"):
-        if lang not in raw["title"]:
-            raise ConfigError(f"{path}: title.{lang} is missing")
+    for key in ("title", "comparison"):
+        for lang in ("vi", "en") if raw.get(key) is not None else ():
+            if lang not in raw[key]:
+                raise ConfigError(f"{path}: {key}.{lang} is missing")
     return DatasetSpec(
         name=raw["name"],
         path=path,
@@ -223,6 +228,7 @@ def read_spec(name_or_path: str | Path) -> DatasetSpec:
         design=raw.get("design", "observational"),
         programme=raw.get("programme"),
         real_title=raw.get("real_title"),
+        comparison=raw.get("comparison"),
     )
 
 
@@ -287,13 +293,32 @@ def _as_ingested(spec: DatasetSpec, folder: Path) -> DatasetSpec:
     return replace(spec, synthetic=bool(recorded), title=title)
 
 
+def as_ingested(spec: DatasetSpec, processed: Path | None = None) -> DatasetSpec:
+    """The spec as its data make it: for a ``processed`` source, synthetic and titled as the
+    ingest manifest in the processed folder records (see :func:`load`); else as written.
+
+    Parameters
+    ----------
+    spec
+        A spec (:func:`read_spec`).
+    processed
+        The processed folder; default the spec's (``data/processed``).
+    """
+    if spec.source["kind"] != "processed":
+        return spec
+    return _as_ingested(spec, _processed_folder(spec, processed))
+
+
+def _processed_folder(spec: DatasetSpec, folder: Path | None) -> Path:
+    if folder is not None:
+        return folder
+    where = spec.source.get("path", "data/processed")
+    # the default location follows $WORKBENCH_PROCESSED, like paths.processed_dir()
+    return paths.processed_dir() if where == "data/processed" else paths.project_root() / where
+
+
 def _from_processed(spec: DatasetSpec, folder: Path | None) -> tuple[pd.DataFrame, dict, Path]:
-    if folder is None:
-        where = spec.source.get("path", "data/processed")
-        # the default location follows $WORKBENCH_PROCESSED, like paths.processed_dir()
-        folder = (
-            paths.processed_dir() if where == "data/processed" else paths.project_root() / where
-        )
+    folder = _processed_folder(spec, folder)
     needed = ["panel", "schools", "school_hierarchy"]
     missing = [n for n in needed if not (folder / f"{n}.parquet").is_file()]
     if missing:

@@ -17,6 +17,8 @@ This is what scrapbook's ``glue`` did, without its unmaintained dependency.
   drawn (nothing visible in the notebook; a link to the CSV under the figure in
   the reports). It first shows the open matplotlib figures, so the link lands
   under its figure.
+* ``record.not_applicable(reason)`` — this notebook does not apply to the data: the
+  reason shown, and the run shown as "not applicable" in the index, not as a success.
 * ``record.internal(reason, lang=lang)`` — this run's outputs are internal (an
   at-risk list with school names, say): a visible "NỘI BỘ / INTERNAL" banner here,
   the mark in the index, and the run is left out of the share bundle.
@@ -37,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from analysis.core import i18n
 
@@ -288,6 +290,33 @@ INTERNAL_STYLE = (
     "border:2px solid #d73027;color:#d73027;font-weight:bold;padding:.4rem .6rem;"
     "margin:.5rem 0;letter-spacing:.02em"
 )
+
+APPLICABLE = "applicable"  # the figure :func:`not_applicable` records
+
+
+def not_applicable(reason: str) -> None:
+    """Say that this notebook does not apply to the data, and why: the reason is shown here
+    (Markdown), and the runner shows the run as "not applicable" with it, not as a success.
+
+    Parameters
+    ----------
+    reason
+        Why, in the page's language (``**bold**`` allowed here; the run log gets it plain).
+
+    Example
+    -------
+    >>> record.not_applicable(i18n.text("notebooks", "not_applicable", lang))  # doctest: +SKIP
+    """
+    display(Markdown(reason))
+    figure(APPLICABLE, False, label=reason.replace("**", "").strip())
+
+
+def not_applicable_reason(figures: list[dict[str, Any]]) -> str | None:
+    """The reason a run recorded with :func:`not_applicable`, or None when it applies."""
+    for f in figures:
+        if f.get("name") == APPLICABLE and f.get("value") is False:
+            return str(f.get("label") or "") or APPLICABLE
+    return None
 
 
 def _show_open_figures() -> None:

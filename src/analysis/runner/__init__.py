@@ -3,6 +3,7 @@
 The parts, in the order a plan goes through them:
 
 * :mod:`~analysis.runner.plan`: a plan file read, grids expanded, parameters checked;
+* :mod:`~analysis.runner.grid`: what a grid expands to (or why to nothing), file names;
 * :mod:`~analysis.runner.keys`: inputs resolved once, content keys, seeds, the cache;
 * :mod:`~analysis.runner.execute`: one notebook in a child process, its faults;
 * :mod:`~analysis.runner.executors`: how runs execute (local processes, Dask), one
@@ -28,6 +29,8 @@ from analysis.runner.executors import (
     SchedulerError,
     connect,
 )
+from analysis.runner.frontpage import empty_grid_lines
+from analysis.runner.grid import EmptyGrid, safe_name, slug
 from analysis.runner.keys import HASH_SEED, inputs_record, seeds
 from analysis.runner.plan import (
     Plan,
@@ -38,17 +41,23 @@ from analysis.runner.plan import (
     load_plan,
     notebook_parameters,
     plan_path,
-    safe_name,
-    slug,
     validate_parameters,
 )
-from analysis.runner.publish import PLAN_INTERNAL, RUN_STATUSES, RunRecord, data_dir, publish_data
+from analysis.runner.publish import (
+    PLAN_INTERNAL,
+    RUN_STATUSES,
+    RunRecord,
+    data_dir,
+    publish_data,
+    shown_status,
+)
 
 __all__ = [
     "HASH_SEED",
     "PLAN_INTERNAL",
     "RUN_STATUSES",
     "DaskExecutor",
+    "EmptyGrid",
     "Executor",
     "Plan",
     "PlanError",
@@ -60,6 +69,7 @@ __all__ = [
     "connect",
     "data_dir",
     "default_out_dir",
+    "empty_grid_lines",
     "inputs_record",
     "load_plan",
     "notebook_parameters",
@@ -68,6 +78,7 @@ __all__ = [
     "run_plan",
     "safe_name",
     "seeds",
+    "shown_status",
     "slug",
     "validate_parameters",
 ]

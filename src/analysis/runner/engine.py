@@ -246,6 +246,7 @@ def _collect(plan: Plan, out_dir: Path, target: Target, outcome: Outcome) -> Non
         except (OSError, ValueError):
             rec.figures = []
         rec.cell_seconds = publish.cell_seconds(output)
+        rec.not_applicable = record.not_applicable_reason(rec.figures)
     _publish(plan, out_dir, run, rec, output)
     if rec.status == "succeeded":  # only finished runs enter the cache
         publish.save_cache(target.cached, rec)

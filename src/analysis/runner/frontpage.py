@@ -27,7 +27,7 @@ from analysis.measures import indicators
 from analysis.report import front
 from analysis.report.brief import NOT_MET, difference, with_unit
 from analysis.report.style import PALETTE
-from analysis.runner import layout
+from analysis.runner import grid, layout, publish
 from analysis.runner.keys import PlanInputs
 from analysis.runner.plan import Plan
 
@@ -183,16 +183,18 @@ def training_text(table: pd.DataFrame, lang: str) -> str | None:
 
 def evaluation_text(figures: dict[str, Any], lang: str) -> list[str]:
     """The evaluation's result and its limits, from the evaluation run's key figures."""
+    num = lambda v: i18n.number(v, lang, 3)  # noqa: E731
+    if "att_overall" not in figures and "effect_weighted" in figures:
+        return _comparison_text(figures, lang, num)
     if "att_overall" not in figures:
         return [i18n.label("front", "evaluation_none", lang)]
-    num = lambda v: i18n.number(v, lang, 3)  # noqa: E731
     n = int(figures["n_clusters"])
     say = lambda key, **v: i18n.text("front", key, lang, **v)  # noqa: E731
     out = [
         say(
             "evaluation_text",
             programme=figures.get("programme") or i18n.label("front", "evaluation", lang),
-            outcome=_in_sentence(str(figures.get("outcome") or "")),
+            outcome=i18n.in_sentence(str(figures.get("outcome") or "")),
             att=num(figures["att_overall"]),
             low=num(figures["att_conf_low"]),
             high=num(figures["att_conf_high"]),
@@ -214,6 +216,27 @@ def evaluation_text(figures: dict[str, Any], lang: str) -> list[str]:
     return out
 
 
+def _comparison_text(figures: dict[str, Any], lang: str, num) -> list[str]:
+    """A one-off comparison's result (notebook 05's weighting branch) and its caveat."""
+    low, high = figures.get("effect_conf_low"), figures.get("effect_conf_high")
+    out = [
+        i18n.text(
+            "front",
+            "evaluation_weighting",
+            lang,
+            treated=str(figures.get("treated_group") or ""),
+            comparison=i18n.in_sentence(str(figures.get("comparison_group") or "")),
+            outcome=i18n.in_sentence(str(figures.get("outcome") or "")),
+            att=num(figures["effect_weighted"]),
+            low=num(low),
+            high=num(high),
+        )
+    ]
+    if isinstance(low, float) and isinstance(high, float) and low <= 0 <= high:
+        out.append(i18n.label("front", "evaluation_zero", lang))
+    return out
+
+
 def plan_title(manifest: dict[str, Any], lang: str | None = None) -> str:
     """The plan's title in ``lang`` (default the plan's language)."""
     lang = lang or manifest.get("lang", "vi")
@@ -229,13 +252,6 @@ def dataset_title(
     lang = lang or manifest.get("lang", "vi")
     titles = (summary or {}).get("dataset_title") or manifest.get("dataset_title") or {}
     return titles.get(lang) or manifest["dataset"]
-
-
-def _in_sentence(label: str) -> str:
-    """A label inside a sentence: its capital dropped unless it starts an acronym."""
-    if len(label) > 1 and label[0].isupper() and label[1].islower():
-        return label[0].lower() + label[1:]
-    return label
 
 
 def quality_text(figures: dict[str, Any], lang: str) -> str:
@@ -323,27 +339,36 @@ def _heading(out_dir: Path | None, run: dict[str, Any], lang: str) -> str | None
     return None
 
 
-def _links(
-    runs, links, names, lang: str, out_dir: Path | None = None
-) -> tuple[list[dict], list[dict], int, int]:
-    """(district briefs by name, analysis pages, failed runs, internal runs left out)."""
+def _links(runs, links, names, lang: str, out_dir: Path | None = None) -> dict[str, Any]:
+    """The links of the page: district briefs by name, analysis pages, pages that do not
+    apply to the data (with the reason), and the count of failed and internal runs."""
     repeated = repeated_notebooks(runs)
-    briefs, pages, failed, internal = [], [], 0, 0
+    out: dict[str, Any] = {"briefs": [], "pages": [], "not_applicable": [], "failed": 0}
+    out["internal"] = sum(bool(run.get("internal")) for run in runs)
     for run in runs:
         href = (links.get(run["id"]) or {}).get("report")
         if run.get("internal"):
-            internal += 1
             continue
         if run["status"] == "failed" or not href:
-            failed += run["status"] == "failed"
+            out["failed"] += run["status"] == "failed"
             continue
-        if run["notebook"] == BRIEF_NOTEBOOK:
+        name = page_name(run, lang, repeated, out_dir)
+        if publish.shown_status(run) == "not_applicable":
+            out["not_applicable"].append({"name": name, "href": href})
+        elif run["notebook"] == BRIEF_NOTEBOOK:
             unit = str((run.get("parameters") or {}).get("unit", ""))
-            briefs.append({"name": names.get(unit, unit), "href": href})
+            out["briefs"].append({"name": names.get(unit, unit), "href": href})
         else:
-            pages.append({"name": page_name(run, lang, repeated, out_dir), "href": href})
-    briefs.sort(key=lambda b: b["name"])
-    return briefs, pages, failed, internal
+            out["pages"].append({"name": name, "href": href})
+    out["briefs"].sort(key=lambda b: b["name"])
+    return out
+
+
+def empty_grid_lines(manifest: dict[str, Any], lang: str, dataset: str) -> list[str]:
+    """One sentence per plan entry whose grid expanded to no run (``empty_grids``)."""
+    return [
+        grid.EmptyGrid(**gap).describe(lang, dataset) for gap in manifest.get("empty_grids") or []
+    ]
 
 
 def context(
@@ -359,15 +384,12 @@ def context(
     lang = manifest.get("lang", "vi")
     runs = manifest["runs"]
     summary = load(out_dir) if manifest.get("front") else None
-    briefs, pages, failed, internal = _links(runs, links, names, lang, out_dir)
     dataset = dataset_title(manifest, summary)
     out: dict[str, Any] = {
         "lang": lang,
         "title": title,
-        "briefs": briefs,
-        "pages": pages,
-        "failed": failed,
-        "internal": internal,
+        **_links(runs, links, names, lang, out_dir),
+        "empty_grids": empty_grid_lines(manifest, lang, dataset),
         "evaluation": evaluation_text(figures_of(runs, EVALUATION_NOTEBOOK, figures), lang),
         "quality": quality_text(figures_of(runs, QUALITY_NOTEBOOK, figures), lang),
         "generated": i18n.text(

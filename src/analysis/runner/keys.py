@@ -64,7 +64,8 @@ def input_files(spec, processed: Path | None) -> list[Path]:
 
 def resolve_inputs(dataset: str, processed: Path | None) -> PlanInputs:
     """Read the dataset spec once and hash its inputs: the :class:`PlanInputs` of a plan."""
-    spec = datasets.read_spec(dataset)
+    # as ingested: a province read from real files is titled and treated as real
+    spec = datasets.as_ingested(datasets.read_spec(dataset), processed)
     record = [
         {
             "path": paths.shown(spec.path),

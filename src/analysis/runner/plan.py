@@ -24,17 +24,15 @@ import io
 import json
 import re
 import tokenize
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from analysis.core import i18n, paths
 from analysis.core.config import ConfigError, load_yaml
 from analysis.data import datasets
-from analysis.measures.indicators import LEVELS, load_indicators
+from analysis.measures.indicators import load_indicators
+from analysis.runner.grid import EmptyGrid, GridData, expand, safe_name, unit_stems
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # the largest text (characters), list or mapping (elements) and plan (runs) accepted
@@ -65,7 +63,9 @@ class Run:
 class Plan:
     """A validated plan: its name, title, dataset spec, report language and runs;
     ``rank_on``: the indicators the front page ranks districts on (``front: rank_on``;
-    empty: the headline indicators with a target)."""
+    empty: the headline indicators with a target); ``empty_grids``: the entries whose grid
+    expanded to no run, and why; ``own_dataset``: the dataset the plan file names (``dataset``
+    differs when ``--dataset`` overrode it)."""
 
     name: str
     path: Path
@@ -74,6 +74,23 @@ class Plan:
     lang: str
     runs: list[Run] = field(default_factory=list)
     rank_on: list[str] = field(default_factory=list)
+    empty_grids: list[EmptyGrid] = field(default_factory=list)
+    own_dataset: str = ""
+
+    def titled(self, dataset_title: dict[str, str]) -> dict[str, str]:
+        """The plan's title naming the dataset run: ``{dataset}`` in the plan's title is
+        filled with ``dataset_title`` (the spec's, as ingested); a title without it gets
+        the dataset added when ``--dataset`` chose another than the plan's own."""
+        out = {}
+        for lang in i18n.LANGUAGES:
+            title = str(self.title.get(lang) or self.title.get(self.lang) or self.name)
+            named = dataset_title.get(lang) or self.dataset
+            if "{dataset}" in title:
+                title = title.replace("{dataset}", named)
+            elif self.own_dataset and self.dataset != self.own_dataset:
+                title = f"{title} — {named}"
+            out[lang] = title
+        return out
 
 
 # --------------------------------------------------------------------------
@@ -259,10 +276,11 @@ def load_plan(
         dataset=dataset or raw["dataset"],
         lang=lang or raw.get("lang", "vi"),
         rank_on=_rank_on(raw, path),
+        own_dataset=raw["dataset"],
     )
     _check_lang_and_dataset(plan, lang_given=lang is not None, dataset_given=dataset is not None)
     limits = _limits(raw, path)
-    grid_data = _GridData(plan.dataset, processed)
+    grid_data = GridData(plan.dataset, processed)
     for i, entry in enumerate(raw["runs"]):
         # a long grid list is refused before it is expanded; a hierarchy grid after
         if len(plan.runs) + _listed(entry) > limits["runs"]:
@@ -351,21 +369,8 @@ def _check_lang_and_dataset(plan: Plan, *, lang_given: bool, dataset_given: bool
         raise PlanError(f"{plan.path}: {source}: {exc}") from exc
 
 
-class _GridData:
-    """The dataset a grid expands over, loaded on first use and once per plan."""
-
-    def __init__(self, dataset: str, processed: Path | None) -> None:
-        self.dataset, self.processed = dataset, processed
-        self._data: datasets.Dataset | None = None
-
-    def get(self) -> datasets.Dataset:
-        if self._data is None:
-            self._data = datasets.load(self.dataset, processed=self.processed)
-        return self._data
-
-
 def _entry_runs(
-    plan: Plan, path: Path, i: int, entry: Any, processed: Path | None, grid_data: _GridData
+    plan: Plan, path: Path, i: int, entry: Any, processed: Path | None, grid_data: GridData
 ) -> list[Run]:
     """The runs of one plan entry: one, or one per value of its grid."""
     if not isinstance(entry, dict):
@@ -384,43 +389,39 @@ def _entry_runs(
         base["processed"] = str(processed)
     accepted = notebook_parameters(notebook)
     base = {k: v for k, v in base.items() if k in accepted or k in given}
-    internal = entry.get("internal", False)
-    if not isinstance(internal, bool):
-        raise PlanError(f"{where}: 'internal' is true or false, not {internal!r}")
+    for key in ("internal", "required"):
+        if not isinstance(entry.get(key, False), bool):
+            raise PlanError(f"{where}: {key!r} is true or false, not {entry[key]!r}")
     grid = entry.get("grid") or {}
     if not grid:
-        return [Run(entry["id"], notebook, base, where, internal)]
+        return [Run(entry["id"], notebook, base, where, entry.get("internal", False))]
+    return _grid_runs(plan, entry, notebook, base, where, grid_data)
+
+
+def _grid_runs(
+    plan: Plan, entry: dict, notebook: Path, base: dict, where: str, grid_data: GridData
+) -> list[Run]:
+    """One run per value of the entry's grid; a grid with no value is recorded on the plan
+    (``Plan.empty_grids``), and refused when the entry says ``required: true``."""
     runs = []
-    for name, values in grid.items():
-        units = _expand(values, grid_data.get(), base, where)
-        stems = _unit_stems(entry["id"], name, units)
+    for name, values in entry["grid"].items():
+        try:
+            units, empty = expand(values, grid_data.get(), base, where)
+        except ValueError as exc:
+            raise PlanError(str(exc)) from exc
+        if empty is not None:
+            reason, level, year = empty
+            gap = EmptyGrid(entry["id"], notebook.name, name, reason, level, year)
+            if entry.get("required", False):
+                title = datasets.read_spec(plan.dataset).title["en"]
+                raise PlanError(f"{where}: required, but {gap.describe('en', title)}")
+            plan.empty_grids.append(gap)
+        stems = unit_stems(entry["id"], name, units)
         for (value, _unit_name), stem in zip(units, stems, strict=True):
             run_id = f"{entry['id']}[{name}={value}]"
+            internal = entry.get("internal", False)
             runs.append(Run(run_id, notebook, {**base, name: value}, where, internal, stem))
     return runs
-
-
-def _unit_stems(entry_id: str, param: str, units: list[tuple[Any, str | None]]) -> list[str]:
-    """File names of a grid's runs: ``district_brief-huyen-dai-tu`` from the unit's name
-    (the unit's id added where two units share a name); the run id's where a value has
-    no name."""
-    slugs = [slug(name) if name else "" for _, name in units]
-    stems = []
-    for (value, _), s in zip(units, slugs, strict=True):
-        if not s:
-            stems.append(safe_name(f"{entry_id}[{param}={value}]"))
-        elif slugs.count(s) > 1:
-            stems.append(f"{safe_name(entry_id)}-{s}-{safe_name(str(value))}")
-        else:
-            stems.append(f"{safe_name(entry_id)}-{s}")
-    return stems
-
-
-def slug(text: str) -> str:
-    """A name as a file name in plain letters: ``"Huyện Đại Từ"`` → ``"huyen-dai-tu"``."""
-    plain = unicodedata.normalize("NFKD", str(text).replace("Đ", "D").replace("đ", "d"))
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 def _find_notebook(notebook: Path, plan_file: Path, where: str) -> Path:
@@ -466,36 +467,3 @@ def inside(folder: Path, path: Path, what: str) -> Path:
     if not path.resolve().is_relative_to(folder.resolve()):
         raise PlanError(f"{what}: output {path} would be outside the output folder {folder}")
     return path
-
-
-def _expand(values: Any, data, base: dict[str, Any], where: str) -> list[tuple[Any, str | None]]:
-    """A grid's values with their names: a list (no names), or ``{level: L, year: Y}`` —
-    the units of level L in year Y with their names."""
-    if isinstance(values, list):
-        return [(v, None) for v in values]
-    if isinstance(values, dict) and "level" in values:
-        id_col, name_col = LEVELS[values["level"]]
-        frame = data.data
-        if id_col not in frame:
-            return []  # e.g. a real dataset without the DOET hierarchy: nothing to expand
-        year = values.get("year", base.get("year"))
-        if year is not None and data.spec.time:
-            frame = frame[frame[data.spec.time] == year]
-        frame = frame.dropna(subset=[id_col])
-        names = (
-            frame.groupby(frame[id_col].astype(str))[name_col].first().to_dict()
-            if name_col in frame
-            else {}
-        )
-        ids = sorted(str(u) for u in frame[id_col].unique())
-        return [(u, names.get(u) if pd.notna(names.get(u)) else None) for u in ids]
-    raise PlanError(f"{where}: a grid is a list of values or {{level: …, year: …}}")
-
-
-def safe_name(run_id: str) -> str:
-    """A run id as a file name: letters, digits, ``-_.`` kept, anything else ``_``; no leading
-    dot (so never ``.``, ``..`` or a hidden file) and never empty."""
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(run_id))
-    if name.startswith("."):
-        name = "_" + name[1:]
-    return name or "_"

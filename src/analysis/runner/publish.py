@@ -31,6 +31,13 @@ PLAN_INTERNAL = "plan: internal: true"
 FIGURE_COLUMNS = ["run", "notebook", "name", "value", "label", "unit"]
 
 
+def shown_status(run: dict[str, Any]) -> str:
+    """A run's status as its pages show it: ``not_applicable`` for a finished run whose
+    notebook said it does not apply to the data (``record.not_applicable``)."""
+    finished = run.get("status") in ("succeeded", "cached")
+    return "not_applicable" if finished and run.get("not_applicable") else str(run.get("status"))
+
+
 @dataclass
 class RunRecord:
     """What the manifest says of one run (and what its cache entry keeps)."""
@@ -54,6 +61,7 @@ class RunRecord:
     tables: list[dict[str, Any]] = field(default_factory=list)  # data/<run>/*.csv written
     internal: bool = False
     internal_reasons: list[str] = field(default_factory=list)  # the plan's, the notebook's
+    not_applicable: str | None = None  # why the notebook does not apply (record.not_applicable)
 
     @classmethod
     def from_cache(cls, cached: dict[str, Any]) -> RunRecord:
@@ -169,7 +177,7 @@ def manifest(
     versions = provenance.package_versions()
     return {
         "plan": plan.name,
-        "title": plan.title,
+        "title": plan.titled(inputs.spec.title),  # names the dataset run
         "dataset": plan.dataset,
         "dataset_title": dict(inputs.spec.title),  # as the spec names it (pages say this)
         "lang": plan.lang,
@@ -180,6 +188,7 @@ def manifest(
         "seeds": {"PYTHONHASHSEED": HASH_SEED},
         "jobs": jobs,
         "scheduler": scheduler,
+        "empty_grids": [asdict(g) for g in plan.empty_grids],
         "runs": [
             {
                 **{k: v for k, v in asdict(r).items() if k != "figures"},

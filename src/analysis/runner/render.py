@@ -442,8 +442,12 @@ def runs_html(
         items.append(
             {
                 "run": run,
+                "status": publish.shown_status(run),
                 "links": run_links,
-                "figures": [] if run.get("internal") else figs,  # in its internal page
+                # an internal run's figures are in its internal page; `applicable` in its status
+                "figures": []
+                if run.get("internal")
+                else [f for f in figs if f.get("name") != record.APPLICABLE],
                 "district": _district(run, figs, names),
                 "params": ", ".join(
                     f"{k}={_shortened(v)}" for k, v in run["parameters"].items() if k != "processed"
@@ -464,9 +468,11 @@ def runs_html(
         districts=sorted({r["district"] for r in items if r["district"]}),
         statuses=[
             s
-            for s in ("succeeded", "cached", "failed")
-            if any(r["run"]["status"] == s for r in items)
+            for s in ("succeeded", "cached", "not_applicable", "failed")
+            if any(r["status"] == s for r in items)
         ],
+        dataset=frontpage.dataset_title(manifest),
+        empty_grids=frontpage.empty_grid_lines(manifest, lang, frontpage.dataset_title(manifest)),
         t=lambda key, **kw: i18n.text("index", key, lang, **kw),
         label=lambda key: i18n.label("index", key, lang),
         number=lambda value, name: i18n.figure(value, lang, name=name),
