@@ -15,7 +15,7 @@
 # %% [markdown]
 # # 03 · Mối liên hệ / Links
 #
-# Hạ tầng và bồi dưỡng giáo viên gắn với kết quả học tập như thế nào, và hạ tầng có hiệu quả hơn ở nơi giáo viên được bồi dưỡng không? *How do infrastructure and teacher training relate to outcomes, and does infrastructure pay off where teachers are trained?*
+# Những yếu tố mà bộ dữ liệu có (hạ tầng, bồi dưỡng giáo viên, một can thiệp) gắn với kết quả học tập như thế nào? *How do the factors a dataset has (infrastructure, teacher training, a treatment) relate to outcomes?*
 #
 # Chạy được trên mọi bộ dữ liệu có spec trong `config/datasets/`. *Runs unchanged on every dataset spec in `config/datasets/`.*
 
@@ -42,7 +42,7 @@ spec = data.spec
 result = links.from_spec(data, outcome=outcome, years=years, model=model, group=group_level, lang=lang)
 glance = result.glance().iloc[0]
 say = i18n.say("links_notebook", lang)
-display(Markdown(f"## {i18n.label('links_notebook', 'title', lang)}"))
+display(Markdown("## " + links.describe_title(result, spec, lang)))  # the roles this dataset has
 if spec.synthetic:
     say("synthetic")
 say("data", title=spec.title[lang], n=int(glance["n_obs"]), row=spec.row.get(lang, ""), dropped=int(glance["n_dropped"]))

@@ -82,18 +82,28 @@ if not programme and treatment:
     outcome = outcome or spec.roles["outcomes"][0]
     covariates = [c for c in spec.roles.get("controls", []) if c in data.data]
     frame = data.data[data.data[treatment[1:]].sum(axis=1) == 0] if len(treatment) > 1 else data.data
-    weighted = evaluation.weighting(frame, outcome=outcome, treatment=treatment[0], covariates=covariates)
+    cluster = spec.groups[0] if spec.groups else None  # errors clustered by the spec's grouping
+    weighted = evaluation.weighting(frame, outcome=outcome, treatment=treatment[0], covariates=covariates,
+                                    cluster=cluster)
     row = weighted.tidy().iloc[0]
-    say("weighting", att=fmt(row["estimate"]), low=fmt(row["conf_low"]), high=fmt(row["conf_high"]))
-    record.table("balance", weighted.balance, lang=lang, digits=3)
-    plots.overlap_plot(weighted, lang=lang)
+    clusters = (cluster, int(frame.dropna(subset=[outcome, *covariates])[cluster].nunique())) if cluster else None
+    for paragraph in evaluation_text.weighting_sentences(weighted, spec=spec, treatment=treatment[0], outcome=outcome,
+                                                         covariates=covariates, clusters=clusters, lang=lang):
+        display(Markdown(paragraph))
+    record.table("balance", evaluation_text.balance_table(weighted.balance, spec, lang), lang=lang, digits=3)
+    plots.overlap_plot(weighted, lang=lang, labels=evaluation_text.comparison_names(spec, treatment[0], lang))
     bins = np.linspace(0, 1, 31)  # the histogram's bins; counts of units, persons when rows are
     record.data("overlap", pd.DataFrame({
         "bin_low": bins[:-1], "bin_high": bins[1:],
         "treated": np.histogram(weighted.propensity[weighted.treated == 1], bins)[0],
         "comparison": np.histogram(weighted.propensity[weighted.treated == 0], bins)[0],
     }), counts=["treated", "comparison"])
+    for name, group in zip(("treated_group", "comparison_group"), evaluation_text.comparison_names(spec, treatment[0], lang)):
+        record.figure(name, group)
+    record.figure("outcome", spec.label(outcome, lang))
     record.figure("effect_weighted", round(float(row["estimate"]), 4))
+    record.figure("effect_conf_low", round(float(row["conf_low"]), 4))
+    record.figure("effect_conf_high", round(float(row["conf_high"]), 4))
+    record.figure("n_clusters", clusters[1] if clusters else None)
 elif not programme:
-    say("not_applicable")
-    record.figure("applicable", False)
+    record.not_applicable(i18n.text("evaluation_notebook", "not_applicable", lang))

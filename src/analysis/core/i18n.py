@@ -305,6 +305,14 @@ def integer(value: Any, lang: str = "vi") -> str:
     return number(value, lang, 0)
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: its capital dropped unless it starts an acronym
+    (``"Lớp sĩ số nhỏ"`` → ``"lớp sĩ số nhỏ"``, ``"CĐS …"`` kept)."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def school_year(year: int) -> str:
     """``2025`` → ``"2024–2025"``: a school year named by its end year, with an en dash (a
     file name keeps the hyphen: :func:`analysis.runner.layout.document_stem`)."""

@@ -138,3 +138,95 @@ def _checks(result, lang: str, num) -> list[str]:
         key = "sensitivity_zero" if breakdown == 0 else "sensitivity"
         out.append(i18n.text(SECTION, key, lang, mbar=i18n.number(breakdown, lang, 1)))
     return out
+
+
+# --------------------------------------------------------------------------
+# A one-off comparison (no waves): inverse-probability weighting
+
+
+def comparison_names(spec, treatment: str, lang: str) -> tuple[str, str]:
+    """(the treated group, the comparison group) as a reader names them: the treatment's
+    label and the spec's ``comparison`` (else "without" the treatment)."""
+    treated = spec.label(treatment, lang)
+    if spec.comparison:
+        return treated, spec.comparison[lang]
+    return treated, i18n.text(
+        SECTION, "comparison_default", lang, treated=i18n.in_sentence(treated)
+    )
+
+
+def weighting_sentences(
+    result,
+    *,
+    spec,
+    treatment: str,
+    outcome: str,
+    covariates: list[str],
+    clusters: tuple[str, int] | None = None,
+    lang: str = "vi",
+) -> list[str]:
+    """The paragraphs of a one-off comparison: who is compared with whom, how the groups
+    were formed (randomised or not), what the weighting balances, the result, its limits.
+
+    Parameters
+    ----------
+    result
+        A weighting result (:func:`analysis.models.evaluation.weighting`), clustered or not.
+    spec
+        The dataset spec: treatment, outcome and covariate labels, ``row``, ``design``,
+        ``comparison``.
+    treatment, outcome
+        The columns compared and measured.
+    covariates
+        The columns weighted on.
+    clusters
+        ``(grouping column, number of groups)`` when the errors are clustered.
+    lang
+        ``"vi"`` or ``"en"``.
+
+    Returns
+    -------
+    list of str
+        Markdown: a heading, then paragraphs in reading order.
+    """
+    treated, comparison = comparison_names(spec, treatment, lang)
+    row = spec.row.get(lang) or i18n.label(SECTION, "row_default", lang)
+    n_treated = int((result.treated == 1).sum())
+    estimate = result.tidy().iloc[0]
+    num = lambda v: i18n.number(v, lang, 3)  # noqa: E731
+    say = lambda key, **v: i18n.text(SECTION, key, lang, **v)  # noqa: E731
+    features = _list([i18n.in_sentence(spec.label(c, lang)) for c in covariates], lang)
+    design = "weighting_experiment" if spec.design == "experiment" else "weighting_observational"
+    out = [
+        "## " + say("weighting_title", treated=treated, comparison=i18n.in_sentence(comparison)),
+        say(
+            design,
+            treated=treated if design == "weighting_observational" else i18n.in_sentence(treated),
+            comparison=i18n.in_sentence(comparison),
+            n_treated=i18n.number(n_treated, lang, 0),
+            n_comparison=i18n.number(len(result.treated) - n_treated, lang, 0),
+            row=row,
+            covariates=features or "—",
+        ),
+        say(
+            "weighting_result",
+            outcome=i18n.in_sentence(spec.label(outcome, lang)),
+            treated=i18n.in_sentence(treated),
+            comparison=i18n.in_sentence(comparison),
+            att=num(estimate["estimate"]),
+            low=num(estimate["conf_low"]),
+            high=num(estimate["conf_high"]),
+        ),
+    ]
+    if clusters is not None:
+        group = i18n.in_sentence(spec.label(clusters[0], lang))
+        out.append(say("weighting_inference", group=group, n=clusters[1], row=row))
+    if estimate["conf_low"] <= 0 <= estimate["conf_high"]:
+        out.append(say("cannot_tell"))
+    return out
+
+
+def balance_table(balance, spec, lang: str):
+    """The balance table with each covariate's label (the headers are labelled by the
+    table display from the ``columns`` labels)."""
+    return balance.assign(covariate=[spec.label(c, lang) for c in balance["covariate"]])

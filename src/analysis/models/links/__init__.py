@@ -30,7 +30,7 @@ The modules, each importing only from those above it in this list:
 * :mod:`.effects` — :func:`marginal_effects`, :func:`mediation`
 * :mod:`.diagnostics` — :func:`adjust_pvalues`, :func:`screen`, :func:`vif`, :func:`influence`
 * :mod:`.spec` — for notebooks: :func:`from_spec`, :func:`interaction_pair`, :func:`term_labels`,
-  :func:`describe_formula`, :func:`describe_identification`
+  :func:`describe_formula`, :func:`describe_identification`, :func:`describe_title`
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from analysis.models.links.result import COVS, MODELS, TIDY_COLUMNS, LinkError, 
 from analysis.models.links.spec import (
     describe_formula,
     describe_identification,
+    describe_title,
     from_spec,
     interaction_pair,
     term_labels,
@@ -61,6 +62,7 @@ __all__ = [
     "adjust_pvalues",
     "describe_formula",
     "describe_identification",
+    "describe_title",
     "empty_roles",
     "estimate",
     "formula_columns",

@@ -182,3 +182,35 @@ def describe_identification(result: LinkResult, spec, lang: str = "vi") -> list[
         label=(lambda c: spec.label(c, lang)) if spec is not None else None,
         terms=term_labels(names, spec, lang),
     )
+
+
+# a role named by what it is when it has more columns than this; else by its columns' labels
+_ROLE_NAMED_FROM = 3
+
+
+def describe_title(result: LinkResult, spec, lang: str = "vi") -> str:
+    """The page's heading from the spec's roles in the model: ``"Hạ tầng, bồi dưỡng giáo
+    viên và kết quả học tập"`` for the province, ``"Lớp sĩ số nhỏ, … và tổng điểm …"`` for
+    STAR — never a role the dataset does not have.
+
+    Parameters
+    ----------
+    result
+        A fitted link model (its formula says which columns are in it).
+    spec
+        The dataset spec (roles and labels).
+    lang
+        ``vi`` or ``en``.
+    """
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", result.formula))
+    parts: list[str] = []
+    for role in ("treatment", "infrastructure", "training", "use"):
+        columns = [c for c in spec.roles.get(role, []) if c in used]
+        if len(columns) >= _ROLE_NAMED_FROM:
+            parts.append(i18n.label("links_notebook", f"role_{role}", lang))
+        else:
+            parts.extend(i18n.in_sentence(spec.label(c, lang)) for c in columns)
+    outcome = i18n.in_sentence(spec.label(result.formula.split("~")[0].strip(), lang))
+    word = " và " if lang == "vi" else " and "
+    named = ", ".join(parts) + word + outcome if parts else outcome
+    return i18n.text("links_notebook", "title", lang, named=named[:1].upper() + named[1:])

@@ -58,10 +58,11 @@ def event_study_plot(result, *, lang: str = "vi", ax=None):
     ax.set_xlabel(i18n.label("evaluation", "event_time", lang))
     ax.set_ylabel(i18n.label("evaluation", "effect", lang))
     ax.set_title(i18n.label("evaluation", "event_study_title", lang))
+    i18n.axis(ax, lang, which="y")  # the reader's decimal mark
     return ax
 
 
-def overlap_plot(result, *, lang: str = "vi", ax=None):
+def overlap_plot(result, *, lang: str = "vi", labels: tuple[str, str] | None = None, ax=None):
     """Propensity-score distributions of treated and comparison units.
 
     Parameters
@@ -71,6 +72,8 @@ def overlap_plot(result, *, lang: str = "vi", ax=None):
         ``propensity`` (0–1) and ``treated`` (1 or 0) per unit.
     lang
         Language of the labels.
+    labels
+        The names of the treated and comparison groups (default "treated", "comparison").
     ax : matplotlib.axes.Axes, optional
         Draw into this Axes; default a new figure.
 
@@ -83,16 +86,18 @@ def overlap_plot(result, *, lang: str = "vi", ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     bins = np.linspace(0, 1, 31)
-    for value, colour, key in ((1, "#d73027", "treated"), (0, "#2c7fb8", "comparison")):
+    names = labels or tuple(i18n.label("evaluation", k, lang) for k in ("treated", "comparison"))
+    for value, colour, name in ((1, "#d73027", names[0]), (0, "#2c7fb8", names[1])):
         ax.hist(
             result.propensity[result.treated == value],
             bins=bins,
             alpha=0.5,
             color=colour,
             density=True,
-            label=i18n.label("evaluation", key, lang),
+            label=name,
         )
     ax.set_xlabel(i18n.label("evaluation", "propensity", lang))
     ax.set_title(i18n.label("evaluation", "overlap_title", lang))
     ax.legend()
+    i18n.axis(ax, lang)  # the reader's decimal mark
     return ax
