@@ -16,12 +16,17 @@ RAW    := data/raw/thai_nguyen_synthetic
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements.lock
+# JupyterLab's settings for this project (no news prompt, no update check): the
+# environment's overrides.json, so they hold whatever the user's own settings are.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+
+$(STAMP): pyproject.toml requirements.lock config/jupyterlab/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e ".[all]"
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "CĐS workbench (Python 3)"
+	mkdir -p $(LAB_SETTINGS) && cp config/jupyterlab/overrides.json $(LAB_SETTINGS)/
 	@touch $@
 
 install: $(STAMP)  ## Create or update the local environment (.venv) and the project kernel
@@ -79,8 +84,10 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 
 # JupyterLab's command: tests/integration/test_jupyter_server.py starts this same command (adding a port
 # and a token), so keep it to options, without a browser or port of its own.
+# Jupyter refuses to start as root without --allow-root (containers, CI): given only then
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB := $(VENV)/bin/jupyter lab --notebook-dir=notebooks \
-  --MappingKernelManager.default_kernel_name=$(KERNEL)
+  --MappingKernelManager.default_kernel_name=$(KERNEL) $(ALLOW_ROOT)
 # Outputs, execution counts and volatile metadata out of the notebooks; cell ids kept.
 # tests/integration/test_notebook_files.py checks the notebooks with these same options.
 STRIP := $(VENV)/bin/nbstripout --keep-id \

@@ -139,7 +139,8 @@ def test_front_page_opens_on_the_province_for_a_reader(small_province, default_r
     assert not live, live  # no script, no event handler: nothing on the page runs
     assert raw.startswith("<!doctype html>") and '<html lang="vi">' in raw
     title = yaml.safe_load((ROOT / "config/plans/default.yml").read_text("utf-8"))["title"]
-    assert f"<title>{title['vi']}</title>" in raw
+    named = title["vi"].replace("{dataset}", "Tỉnh Thái Nguyên (dữ liệu mô phỏng)")
+    assert "{dataset}" in title["vi"] and f"<title>{named}</title>" in raw  # names the dataset
     assert not SNAKE.findall(text), SNAKE.findall(text)[:10]
     for heading in (
         "Nội ngành",

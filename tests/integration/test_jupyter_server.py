@@ -127,8 +127,8 @@ def lab(small_province, tmp_path_factory):
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
     ]
-    if os.geteuid() == 0:  # containers and CI
-        command.append("--allow-root")
+    # `make lab` itself passes --allow-root as root (containers, CI) and only then
+    assert ("--allow-root" in command) == (os.geteuid() == 0), command
     env = {
         **os.environ,
         "WORKBENCH_PROCESSED": str(small_province),
@@ -291,6 +291,11 @@ def test_make_lab_serves_jupyterlab_on_the_project_kernel(lab, small_province):
     assert page.status_code == 200 and "JupyterLab" in page.text, page.status_code
     anonymous = requests.get(lab.url + "/api/contents", timeout=60)
     assert anonymous.status_code == 403  # the token is required
+    # no news prompt and no update check: the project's overrides, over the user's settings
+    news = lab.ok("GET", "/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    defaults = {k: v.get("default") for k, v in news["schema"]["properties"].items()}
+    composite = {**defaults, **news["settings"]}  # what JupyterLab applies
+    assert composite["fetchNews"] == "false" and composite["checkForUpdates"] is False, composite
     # the notebooks and, through jupytext, their scripts open as notebooks
     listing = {item["name"]: item["type"] for item in lab.ok("GET", "/api/contents")["content"]}
     for name in NOTEBOOKS:
