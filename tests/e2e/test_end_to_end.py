@@ -190,7 +190,7 @@ def test_front_page_opens_on_the_province_for_a_reader(small_province, default_r
             continue
         raw = page.read_text(encoding="utf-8")
         assert '<html lang="vi">' in raw and "<title>Notebook</title>" not in raw, page
-        assert title["vi"] in raw[: raw.index("</title>")], page
+        assert named in raw[: raw.index("</title>")], page
         assert 'href="../index.html"' in raw, page
         assert 'data-mime-type="application/vnd.jupyter.stderr"' not in raw, page
         # what made the page, in the reader's words: plan, data, school year, district
