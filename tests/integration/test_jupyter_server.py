@@ -114,12 +114,18 @@ def _stop(lab: Lab) -> list[str]:
     return lingered
 
 
-@pytest.fixture(scope="module")
-def lab(small_province, tmp_path_factory):
-    home = tmp_path_factory.mktemp("jupyter")
+@contextlib.contextmanager
+def running_lab(processed: Path, home: Path, notebook_dir: Path | None = None):
+    """`make lab`'s own command on a free port with a token; stopped, with its kernels, after.
+
+    ``notebook_dir`` serves a copy of the notebooks instead of the project's (for a test
+    that saves); the user's Jupyter settings stay out, under ``home``.
+    """
     port, token = _free_port(), secrets.token_hex(16)
     command = shlex.split(make_recipe("lab"))
     assert Path(command[0]).name == "jupyter" and command[1] == "lab", command
+    # `make lab` itself passes --allow-root as root (containers, CI) and only then
+    assert ("--allow-root" in command) == (os.geteuid() == 0), command
     command += [
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
@@ -127,11 +133,12 @@ def lab(small_province, tmp_path_factory):
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
     ]
-    # `make lab` itself passes --allow-root as root (containers, CI) and only then
-    assert ("--allow-root" in command) == (os.geteuid() == 0), command
+    if notebook_dir is not None:  # in place of the recipe's own (one value only)
+        (at,) = [i for i, arg in enumerate(command) if arg.startswith("--notebook-dir=")]
+        command[at] = f"--notebook-dir={notebook_dir}"
     env = {
         **os.environ,
-        "WORKBENCH_PROCESSED": str(small_province),
+        "WORKBENCH_PROCESSED": str(processed),
         "WORKBENCH_HOME": str(ROOT),
         # the user's own Jupyter and IPython settings stay out (the environment's apply)
         "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -167,6 +174,12 @@ def lab(small_province, tmp_path_factory):
     finally:
         lingered = _stop(server)
     assert not lingered, f"processes outlived the server: {lingered}"
+
+
+@pytest.fixture(scope="module")
+def lab(small_province, tmp_path_factory):
+    with running_lab(small_province, tmp_path_factory.mktemp("jupyter")) as server:
+        yield server
 
 
 # --------------------------------------------------------------------------
