@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -10,6 +11,19 @@ import pandas as pd
 
 from analysis.data import schema, synth
 
+# Debian's chromium, which `make browser` installs, for the tests that drive a browser
+CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
+# known-good on a closed network: without the background-networking flags Chromium tries
+# to reach Google's services at start and logs every refused connection
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 THREE_DECIMALS = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")  # a float str() that reads as thousands
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import struct
 import threading
@@ -31,24 +30,14 @@ from pathlib import Path
 import pytest
 
 from analysis.runner import layout
+from tests.helpers import CHROMIUM
+from tests.helpers import CHROMIUM_FLAGS as FLAGS
 
 # with pytest-xdist, every test of the default plan's run goes to one worker (built once)
 pytestmark = pytest.mark.xdist_group("default_run")
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "reports" / "screenshots"
-# known-good on a closed network: without the background-networking flags Chromium tries
-# to reach Google's services at start and logs every refused connection
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # letters only Vietnamese uses among the Latin scripts (ă â đ ê ô ơ ư and the tone-marked
 # vowels of Latin Extended Additional), plus the tone-marked vowels of Latin-1
 VIETNAMESE = re.compile(
