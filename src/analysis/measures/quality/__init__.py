@@ -10,6 +10,10 @@
   roughly symmetric distribution: for skewed or zero-heavy indicators use the
   modified z-score, which one extreme value cannot mask.
 * :func:`summary` — one row per unit: completeness, rejects, violations, outliers.
+* :func:`flags` — values worth reading: each against the school's own other years, related
+  figures of the same report, last year's cumulative count and peers, one row per value
+  with a stable id, its reason in words, the expected range and its impact on the district
+  figure, ranked by that impact.
 * :func:`exclude` — blank flagged values for later analysis, with a log of
   exactly what was excluded and why.
 
@@ -20,6 +24,7 @@ The modules, each importing only from those above it in this list:
 * :mod:`.scoring` — :data:`METHODS`, :func:`outlier_settings`, :func:`robust_z`,
   :func:`plain_z`, :func:`outliers`
 * :mod:`.coverage` — :func:`completeness`, :func:`summary`
+* :mod:`.flagging` — :func:`flags`, :func:`flag_id`, :func:`flag_settings`, the checks
 * :mod:`.cleaning` — :data:`BASE_COLUMNS`, :func:`exclude`, :func:`without_paths`
 """
 
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 from analysis.measures.quality.cleaning import BASE_COLUMNS, exclude, without_paths
 from analysis.measures.quality.coverage import completeness, summary
+from analysis.measures.quality.flagging import flag_id, flag_settings, flags
 from analysis.measures.quality.rules import OPERATORS, QualityRule, load_rules, rule_violations
 from analysis.measures.quality.scoring import (
     METHODS,
@@ -43,6 +49,9 @@ __all__ = [
     "QualityRule",
     "completeness",
     "exclude",
+    "flag_id",
+    "flag_settings",
+    "flags",
     "load_rules",
     "outlier_settings",
     "outliers",
