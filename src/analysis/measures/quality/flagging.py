@@ -23,7 +23,6 @@ ranked by that impact.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 
 import numpy as np
@@ -34,6 +33,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from analysis.core import i18n, paths
 from analysis.core.config import load_yaml
 from analysis.data import schema
+from analysis.data.followup import flag_id
 from analysis.measures import indicators as ind
 from analysis.measures.quality.scoring import robust_z
 
@@ -66,26 +66,6 @@ COLUMNS = [
 def flag_settings() -> dict:
     """The ``flags`` section of ``config/quality.yml`` (tolerances and the columns checked)."""
     return load_yaml(paths.config_dir() / "quality.yml").get("flags", {})
-
-
-def flag_id(school_id: str, year: int, column: str, value: float) -> str:
-    """A flag's stable id: the same school, year, column and value give the same id.
-
-    Parameters
-    ----------
-    school_id, year, column
-        Where the value was reported.
-    value
-        The value as reported (compared to 6 significant digits, so a float's last bits
-        do not change the id).
-
-    Returns
-    -------
-    str
-        ``"Q-"`` and ten hexadecimal digits, e.g. ``"Q-3F09A1C2B7"``.
-    """
-    key = f"{school_id}|{int(year)}|{column}|{float(value):.6g}"
-    return "Q-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10].upper()
 
 
 def _offset(values: pd.Series, share: float) -> float:
