@@ -29,7 +29,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from analysis import datasets, i18n, indicators, maturity, plots, quality, record
+from analysis import datasets, followup, i18n, indicators, maturity, plots, quality, record
 
 data = datasets.load(dataset, processed=Path(processed) if processed else None)
 spec = data.spec
@@ -52,6 +52,11 @@ else:
     i18n.say("indicator_gaps", lang)("schools", year=year, n=i18n.number(reporting, lang, 0),
                                      total=i18n.number(register, lang, 0))
     say("placeholder")
+    applied = followup.counts(data.corrections)  # the follow-up register's layer, when there is one
+    if len(data.corrections):
+        say("followup_applied", corrected=applied["corrected"], excluded=applied["excluded"])
+    record.figure("values_corrected", applied["corrected"])
+    record.figure("values_excluded", applied["excluded"])
     for status in ("met", "on_track", "behind", "not_met"):
         record.figure(f"indicators_{status}", int(counts.get(status, 0)))
     plots.status_counts(values, level="analysis_province", year=year, lang=lang)

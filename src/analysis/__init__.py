@@ -40,6 +40,7 @@ MODULES = {
     "hierarchy": "analysis.data.hierarchy",
     "catalog": "analysis.data.catalog",
     "datasets": "analysis.data.datasets",
+    "followup": "analysis.data.followup",
     "ingest": "analysis.data.ingest",
     "pupils": "analysis.data.pupils",
     "national": "analysis.data.national",

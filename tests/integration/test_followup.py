@@ -4,17 +4,22 @@ run applies it → the flag shows resolved; raw files and processed tables uncha
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import openpyxl
+import papermill as pm
 import pytest
 from typer.testing import CliRunner
 
+import analysis
 from analysis.cli import app
 from analysis.data import datasets, followup
 from analysis.data.ingest.errors import IngestError
 from analysis.measures import quality
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -47,7 +52,25 @@ def province(realistic_ingested):
     return realistic_ingested
 
 
-def test_the_register_round_trip(province, realistic_province, tmp_path):
+def _run(notebook: str, processed: Path, register: Path, out: Path) -> str:
+    """Execute a notebook as the runner does (English page); its visible text."""
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / notebook),
+        str(out),
+        parameters={"lang": "en", "processed": str(processed), "register": str(register)}
+        if notebook.startswith("07")
+        else {"lang": "en", "processed": str(processed)},
+        kernel_name=analysis.KERNEL_NAME,
+        cwd=str(ROOT),
+        progress_bar=False,
+        execution_timeout=600,
+    )
+    cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    return json.dumps(cells, ensure_ascii=False)
+
+
+@pytest.mark.slow
+def test_the_register_round_trip(province, realistic_province, tmp_path, monkeypatch):
     truth, _, processed = province
     raw = realistic_province[1]
     before_raw = _digest(raw)
@@ -104,6 +127,17 @@ def test_the_register_round_trip(province, realistic_province, tmp_path):
     # flags raised again on the corrected tables: not the corrected nor the excluded value
     again = set(quality.flags(data)["flag_id"])
     assert corrected not in again and excluded not in again and confirmed in again
+    # the next run: the inspection page shows open against resolved, the indicators say
+    # how many values were corrected or excluded (02 finds the register where runs do)
+    text = _run("07_inspection.ipynb", processed, register, tmp_path / "inspection.ipynb")
+    assert "Traceback" not in text
+    assert "12 values to check in 2,931 school-year reports: 8 open, 1 waiting" in text
+    assert "for the school, 3 resolved" in text
+    assert "4 decisions recorded, 4 applied in this run (1 corrected, 1 excluded" in text
+    assert "1 confirmed, 1 asked)" in text
+    monkeypatch.setenv("WORKBENCH_FOLLOWUP", str(register))
+    text = _run("02_indicators.ipynb", processed, register, tmp_path / "indicators.ipynb")
+    assert "1 values were corrected and 1 excluded before the indicators were computed" in text
     assert _digest(processed) == before_processed
     assert _digest(raw) == before_raw
 

@@ -3,6 +3,7 @@ tripped on data built for it."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from analysis.data import datasets, ingest
 from analysis.measures import quality
 from analysis.measures.quality import flagging as fl
+from analysis.report import plots
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +196,13 @@ def test_within_tolerance_is_not_flagged():
     assert _only(frame, {**SETTINGS, "tolerance_fold": 1.5}) == [
         ("S04", 2023, "bandwidth_mbps", "history")
     ]
+
+
+def test_flags_by_district_draws_one_bar_per_district_in_the_readers_language(realistic_flags):
+    frame = realistic_flags.assign(state=["open"] * (len(realistic_flags) - 1) + ["resolved"])
+    ax = plots.flags_by_district(frame, lang="vi")
+    assert len(ax.get_yticklabels()) == frame["district_name"].nunique()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Chưa xử lý", "Đã xử lý"]
+    widths = sum(p.get_width() for p in ax.patches)
+    assert widths == len(frame)
+    plt.close(ax.figure)

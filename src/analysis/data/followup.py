@@ -469,3 +469,11 @@ def _write(register: pd.DataFrame, path: Path) -> None:
 def empty_log() -> pd.DataFrame:
     """A log of applied decisions with no row (:func:`apply`'s second table)."""
     return pd.DataFrame(columns=LOG_COLUMNS)
+
+
+def counts(log: pd.DataFrame) -> dict[str, int]:
+    """Decisions applied, by kind: ``{"corrected": 2, "excluded": 1, "confirmed": 3, "ask": 0}``."""
+    applied = log[log["applied"].astype(bool)] if len(log) else log
+    return {
+        code: int((applied["decision"] == code).sum()) if len(applied) else 0 for code in DECISIONS
+    }

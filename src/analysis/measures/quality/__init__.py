@@ -24,7 +24,8 @@ The modules, each importing only from those above it in this list:
 * :mod:`.scoring` — :data:`METHODS`, :func:`outlier_settings`, :func:`robust_z`,
   :func:`plain_z`, :func:`outliers`
 * :mod:`.coverage` — :func:`completeness`, :func:`summary`
-* :mod:`.flagging` — :func:`flags`, :func:`flag_id`, :func:`flag_settings`, the checks
+* :mod:`.flagging` — :func:`flags`, :func:`flag_id`, :func:`flag_settings`, the checks,
+  :func:`with_followup` and :func:`to_check` (the analyst's list)
 * :mod:`.cleaning` — :data:`BASE_COLUMNS`, :func:`exclude`, :func:`without_paths`
 """
 
@@ -32,7 +33,13 @@ from __future__ import annotations
 
 from analysis.measures.quality.cleaning import BASE_COLUMNS, exclude, without_paths
 from analysis.measures.quality.coverage import completeness, summary
-from analysis.measures.quality.flagging import flag_id, flag_settings, flags
+from analysis.measures.quality.flagging import (
+    flag_id,
+    flag_settings,
+    flags,
+    to_check,
+    with_followup,
+)
 from analysis.measures.quality.rules import OPERATORS, QualityRule, load_rules, rule_violations
 from analysis.measures.quality.scoring import (
     METHODS,
@@ -59,5 +66,7 @@ __all__ = [
     "robust_z",
     "rule_violations",
     "summary",
+    "to_check",
+    "with_followup",
     "without_paths",
 ]

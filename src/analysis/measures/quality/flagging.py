@@ -32,7 +32,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from analysis.core import i18n, paths
 from analysis.core.config import load_yaml
-from analysis.data import schema
+from analysis.data import followup, schema
 from analysis.data.followup import flag_id
 from analysis.measures import indicators as ind
 from analysis.measures.quality.scoring import robust_z
@@ -391,3 +391,87 @@ def column_label(column: str, lang: str = "vi") -> str:
     if spec is None:
         return column
     return spec.header if lang == "vi" else spec.en
+
+
+def with_followup(flags: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """The flags with their follow-up ``state`` and ``decision`` from the register.
+
+    A flag whose value was corrected or excluded is no longer raised on the corrected
+    tables; it comes back here from the register, resolved, so the list shows open
+    against resolved flags.
+
+    Parameters
+    ----------
+    flags
+        :func:`flags` (on the tables with the register applied).
+    register
+        :func:`analysis.data.followup.read_register`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``flags`` with ``decision`` (a code, or None) and ``state`` (``open``,
+        ``waiting``, ``resolved``), then the corrected and excluded flags of the register
+        (their reason: the decision).
+    """
+    decided = (
+        register.set_index("flag_id")["decision"] if len(register) else pd.Series(dtype=object)
+    )
+    out = flags.copy()
+    out["decision"] = out["flag_id"].map(decided).where(lambda s: s.notna(), None)
+    gone = (
+        register[register["decision"].isin(["corrected", "excluded"])]
+        if len(register)
+        else register
+    )
+    gone = gone[~gone["flag_id"].isin(out["flag_id"])]
+    if len(gone):
+        extra = gone[["flag_id", "school_id", "school_name", "district_name", "year", "column",
+                      "value", "lower", "upper", "decision"]].copy()  # fmt: skip
+        for lang in ("vi", "en"):
+            extra[f"reason_{lang}"] = [
+                i18n.label("followup_decisions", d, lang) for d in extra["decision"]
+            ]
+        out = pd.concat([out, extra.astype({"year": int})], ignore_index=True)
+    out["state"] = [followup.state(d if isinstance(d, str) else None) for d in out["decision"]]
+    return out
+
+
+def to_check(flags: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """The flags as an analyst reads them: where, what, why, how much it moves the district.
+
+    Parameters
+    ----------
+    flags
+        :func:`flags` (or :func:`with_followup`), ranked.
+    lang
+        ``vi`` or ``en``: the language of the reason.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``flag_id``, ``district_name``, ``school_name``, ``school_id``, ``year``,
+        ``column``, ``value``, ``lower``, ``upper``, ``reason``, ``indicator``,
+        ``impact_share`` (per cent of the district figure), and ``state`` when known.
+    """
+    columns = [
+        "flag_id",
+        "district_name",
+        "school_name",
+        "school_id",
+        "year",
+        "column",
+        "value",
+        "lower",
+        "upper",
+        f"reason_{lang}",
+        "indicator",
+        "impact_share",
+    ]
+    if "state" in flags:
+        columns.append("state")
+    out = flags[columns].rename(columns={f"reason_{lang}": "reason"})
+    out["impact_share"] = 100 * out["impact_share"]
+    if "state" in out:
+        out["state"] = out["state"].map(lambda s: i18n.label("followup_states", s, lang))
+    return out.reset_index(drop=True)

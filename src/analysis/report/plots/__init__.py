@@ -14,6 +14,7 @@ The modules (call the functions from here: ``plots.trend(...)``):
   :func:`status_colours`
 * :mod:`.evaluation` — :func:`event_study_plot`, :func:`overlap_plot`
 * :mod:`.typology` — :func:`profile_heatmap`, :func:`risk_plots`
+* :mod:`.inspection` — :func:`flags_by_district`
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from analysis.core import i18n as i18n  # `plots.i18n`, as before the split
 from analysis.report.plots.base import use_style
 from analysis.report.plots.evaluation import event_study_plot, overlap_plot
+from analysis.report.plots.inspection import flags_by_district
 from analysis.report.plots.links import coefficients, influence, marginal_effects, residuals
 from analysis.report.plots.monitoring import (
     completeness_heatmap,
@@ -40,6 +42,7 @@ __all__ = [
     "completeness_heatmap",
     "district_comparison",
     "event_study_plot",
+    "flags_by_district",
     "influence",
     "marginal_effects",
     "maturity_levels",
