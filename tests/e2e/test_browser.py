@@ -243,7 +243,8 @@ def test_index_links_every_report_of_the_plan(pages, served):
     folders = (served.out, layout.internal_dir(served.out))
     on_disk = sorted(layout.relative(served.out, p) for f in folders for p in f.glob("html/*.html"))
     assert on_disk and sorted(k for k in pages if k not in ("index", RUNS)) == on_disk
-    assert len(_reports(pages)) == 6 + 9  # six notebooks and one brief per district
+    # seven notebooks (the inspection one internal: it names schools), one brief per district
+    assert len(_reports(pages)) == 7 + 9
 
 
 def test_no_console_errors(pages, context):
@@ -503,7 +504,7 @@ def test_filters_hide_the_rows_that_do_not_match(context, served, pages):
     reader.open("runs", served.base + RUNS)
     tab = reader.tab
     rows = tab.evaluate(_ROWS)
-    assert len(rows) == 15 and all(r["shown"] for r in rows)
+    assert len(rows) == 16 and all(r["shown"] for r in rows)
     problems = []
     for select in tab.evaluate(_SELECTS):
         choices = [o for o in select["options"] if o["value"]]

@@ -34,18 +34,21 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads((internal_dir(out) / "manifest.json").read_text(encoding="utf-8"))
     runs = manifest["runs"]
-    assert len(runs) == 6 + 9  # six notebooks and one brief per district
+    # seven notebooks (the inspection one internal: it names schools), one brief per district
+    assert len(runs) == 7 + 9
+    assert [r["id"] for r in runs if r.get("internal")] == ["inspection"]
     assert all(r["status"] == "succeeded" for r in runs), [
         r for r in runs if r["status"] != "succeeded"
     ]
     log = (out / "runs.html").read_text(encoding="utf-8")
     for run in runs:
         stem = Path(run["output"]).stem
-        for kind, folder in (("code", internal_dir(out)), ("report", out)):
+        shared = internal_dir(out) if run.get("internal") else out
+        for kind, folder in (("code", internal_dir(out)), ("report", shared)):
             page = folder / "html" / f"{stem}.{kind}.html"
             assert page.is_file(), page
             assert layout.relative(out, page) in log  # the run log links either folder
-        report = (out / "html" / f"{stem}.report.html").read_text(encoding="utf-8")
+        report = (shared / "html" / f"{stem}.report.html").read_text(encoding="utf-8")
         assert not re.search(r"<script[^>]*src=\"https?://", report)  # viewable offline
         assert "data:image/png;base64" in report
     code = (internal_dir(out) / "html" / "links.code.html").read_text(encoding="utf-8")
@@ -55,7 +58,7 @@ def test_default_plan_end_to_end(small_province, default_run, tmp_path):
     import pandas as pd
 
     figures = pd.read_csv(out / "figures.csv")
-    assert set(figures["run"]) == {r["id"] for r in runs}
+    assert set(figures["run"]) == {r["id"] for r in runs if not r.get("internal")}
     assert (out / "figures.parquet").is_file()
     # test_safety's hostile plan leaves 02_indicators out because its pages show no school,
     # district or province name as text; should one appear, put it back in that plan
