@@ -32,7 +32,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from analysis.core import i18n, paths
 from analysis.core.config import load_yaml
-from analysis.data import followup, schema
+from analysis.data import followup
 from analysis.data.followup import flag_id
 from analysis.measures import indicators as ind
 from analysis.measures.quality.scoring import robust_z
@@ -383,14 +383,6 @@ def flags(data: pd.DataFrame, settings: dict | None = None) -> pd.DataFrame:
         merged[f"reason_{lang}"] = [reason(r, lang) for _, r in merged.iterrows()]
     merged = merged.sort_values(["impact_share", "fold"], ascending=False, na_position="last")
     return merged[COLUMNS].reset_index(drop=True)
-
-
-def column_label(column: str, lang: str = "vi") -> str:
-    """A panel column's label: its template header (vi) or English name."""
-    spec = schema.contract("panel").get(column)
-    if spec is None:
-        return column
-    return spec.header if lang == "vi" else spec.en
 
 
 def with_followup(flags: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
